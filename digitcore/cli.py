@@ -1,0 +1,117 @@
+"""Command line: python -m digitcore {train, evaluate, predict} ..."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter is not for users
+
+from digitcore.predict import DEFAULT_MODEL  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run one command, return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m digitcore", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("train", help="train a model on MNIST and save it with its metrics")
+    p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
+    p.add_argument("--out", default=str(DEFAULT_MODEL), help="where to save the .keras file (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--limit", type=int, help="train on only this many training images (for a quick try)")
+    p.add_argument("--seed", type=int, default=42)
+
+    p = commands.add_parser("evaluate", help="accuracy, loss and calibration of a model on the MNIST test split")
+    p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
+    p.add_argument("--model", default=str(DEFAULT_MODEL))
+    p.add_argument("--report", metavar="DIR", help="also save a confusion matrix and the worst mistakes as pictures")
+
+    p = commands.add_parser("predict", help="label and probabilities for each picture file")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--model", default=str(DEFAULT_MODEL))
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    args = parser.parse_args(argv)
+    try:
+        return {"train": run_train, "evaluate": run_evaluate, "predict": run_predict}[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+class UserError(Exception):
+    """Something the user can fix: a missing file, a bad argument."""
+
+
+def _user_errors():
+    from digitcore.data import DataError
+    from digitcore.predict import ModelError
+
+    return (DataError, ModelError)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from digitcore.train import train
+
+    try:
+        metrics = train(args.data, args.out, epochs=args.epochs, batch_size=args.batch_size, limit=args.limit, seed=args.seed)
+    except _user_errors() as e:
+        raise UserError(e) from e
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from digitcore import evaluate
+    from digitcore.data import load_mnist
+    from digitcore.predict import Recognizer
+
+    try:
+        recognizer = Recognizer.load(args.model)
+        _, (x_test, y_test) = load_mnist(args.data)
+    except _user_errors() as e:
+        raise UserError(e) from e
+    x = x_test[..., None].astype("float32") / 255
+    result = evaluate.score(recognizer.model, x, y_test)
+    print(f"test accuracy {result['accuracy']:.4f}  loss {result['loss']:.4f}  ECE {result['ece']:.4f}  ({len(x)} images)")
+    if args.report:
+        saved = evaluate.save_report(args.report, x_test, y_test, result["probabilities"])
+        print("report:", ", ".join(str(p) for p in saved))
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from digitcore.images import read_image
+    from digitcore.predict import Recognizer
+    from digitcore.preprocess import InvalidImage
+
+    try:
+        recognizer = Recognizer.load(args.model)
+    except _user_errors() as e:
+        raise UserError(e) from e
+    failures = 0
+    for path in args.files:
+        try:
+            p = recognizer.predict(read_image(path))
+        except InvalidImage as e:
+            failures += 1
+            if args.json:
+                print(json.dumps({"path": str(path), "error": str(e)}), flush=True)
+            else:
+                print(f"{path}: error: {e}", flush=True)
+            continue
+        if args.json:
+            probabilities = {str(d): round(float(q), 6) for d, q in enumerate(p.probabilities)}
+            print(json.dumps({"path": str(path), "label": p.label, "probabilities": probabilities}), flush=True)
+        elif p.label is None:
+            print(f"{path}: no digit found")
+        else:
+            top = sorted(enumerate(p.probabilities), key=lambda dq: -dq[1])[:3]
+            print(f"{path}: {p.label}  (" + ", ".join(f"{d}: {q:.3f}" for d, q in top) + ")")
+    return 1 if failures else 0

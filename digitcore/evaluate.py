@@ -1,0 +1,85 @@
+"""Score a model on labelled 28x28 inputs: accuracy, loss, calibration, and a picture report of its mistakes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """Mean gap between confidence and accuracy over equal-width confidence bins, weighted by bin size."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        in_bin = which == b
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def score(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> dict:
+    """x (N, 28, 28, 1) float32 in [0, 1], y (N,) labels -> accuracy, loss, ECE and the probabilities."""
+    probabilities = model.predict(x, batch_size=batch_size, verbose=0)
+    y = np.asarray(y).astype(np.int64)
+    picked = np.clip(probabilities[np.arange(len(y)), y], 1e-12, 1.0)
+    return {
+        "accuracy": float((probabilities.argmax(axis=1) == y).mean()),
+        "loss": float(-np.log(picked).mean()),
+        "ece": expected_calibration_error(probabilities, y),
+        "probabilities": probabilities,
+    }
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
+    """(classes, classes) counts: row = true label, column = predicted label."""
+    matrix = np.zeros((classes, classes), np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
+
+
+def save_report(folder: str | Path, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, worst: int = 36) -> list[Path]:
+    """Save confusion_matrix.png and worst_mistakes.png (the most confident wrong answers) into folder."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, works on a server
+    import matplotlib.pyplot as plt
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = np.asarray(labels).astype(np.int64)
+    predicted = probabilities.argmax(axis=1)
+    matrix = confusion_matrix(labels, predicted)
+
+    fig, ax = plt.subplots(figsize=(7, 6))
+    # Log colour scale: the diagonal (~1000) would otherwise hide the handful of mistakes.
+    shown = ax.imshow(np.log1p(matrix), cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color="white" if i == j else "black")
+    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true label",
+           title=f"Confusion matrix: {(predicted == labels).mean():.2%} of {len(labels)} right")
+    fig.colorbar(shown, ax=ax, label="log(1 + count)")
+    fig.tight_layout()
+    confusion_path = folder / "confusion_matrix.png"
+    fig.savefig(confusion_path, dpi=120)
+    plt.close(fig)
+
+    wrong = np.flatnonzero(predicted != labels)
+    wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])][:worst]
+    cols = 6
+    rows = max(1, -(-len(wrong) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, i in zip(axes.ravel(), wrong):
+        ax.imshow(np.squeeze(images[i]), cmap="gray")
+        ax.set_title(f"#{i} true {labels[i]}\nsaid {predicted[i]} ({probabilities[i, predicted[i]]:.0%})", fontsize=8)
+    fig.suptitle(f"The {len(wrong)} most confident mistakes")
+    fig.tight_layout()
+    mistakes_path = folder / "worst_mistakes.png"
+    fig.savefig(mistakes_path, dpi=120)
+    plt.close(fig)
+    return [confusion_path, mistakes_path]

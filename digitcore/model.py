@@ -1,0 +1,65 @@
+"""The network: a Keras CNN in the spirit of the Keras MNIST example, built and compiled in this one place.
+
+Contract of the saved file (other tools rely on it): input (N, 28, 28, 1) float32 in [0, 1], white digit
+on black; output (N, 10) softmax probabilities.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+def conv_bn(filters: int) -> list[layers.Layer]:
+    """3x3 convolution, batch norm, ReLU: the unit every block is made of."""
+    return [
+        layers.Conv2D(filters, 3, padding="same", use_bias=False),  # the batch norm supplies the bias
+        layers.BatchNormalization(),
+        layers.ReLU(),
+    ]
+
+
+def build_model(temperature: float = 1.0) -> keras.Model:
+    """Conv blocks 32-32 / 64-64 / 128 with max-pooling, a dense head, softmax; about 290k parameters.
+
+    temperature divides the logits before the softmax (temperature scaling, fitted after training), so the
+    saved file's probabilities are calibrated and its contract stays plain softmax output.
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            *conv_bn(32),
+            *conv_bn(32),
+            layers.MaxPooling2D(),  # (14, 14, 32)
+            *conv_bn(64),
+            *conv_bn(64),
+            layers.MaxPooling2D(),  # (7, 7, 64)
+            *conv_bn(128),
+            layers.MaxPooling2D(),  # (3, 3, 128)
+            layers.Flatten(),
+            layers.Dropout(0.3),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.3),
+            layers.Dense(NUM_CLASSES, name="logits"),
+            layers.Rescaling(1.0 / temperature, name="temperature"),
+            layers.Softmax(),
+        ],
+        name="digits",
+    )
+
+
+def compile_model(model: keras.Model, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3) -> keras.Model:
+    """Adam and sparse categorical cross-entropy, as in the original."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def logits_model(model: keras.Model) -> keras.Model:
+    """The same network up to the logits, for fitting the temperature."""
+    return keras.Model(model.inputs, model.get_layer("logits").output)

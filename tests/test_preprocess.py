@@ -1,0 +1,143 @@
+"""Preprocessing: any picture in, MNIST's kind of 28x28 input out (or None when there is no digit)."""
+import cv2
+import numpy as np
+import pytest
+
+from conftest import dark_on_light
+from digitcore.preprocess import (
+    BOX,
+    CENTRE,
+    InvalidImage,
+    center_in_field,
+    stroke_width,
+    to_grey,
+    to_model_input,
+    to_uint8,
+)
+
+
+def centre_of_mass(x: np.ndarray) -> tuple[float, float]:
+    m = cv2.moments(x.astype(np.float32))
+    return m["m10"] / m["m00"], m["m01"] / m["m00"]
+
+
+def ink_box(x: np.ndarray, level: float = 0.05) -> tuple[int, int]:
+    rows, cols = np.flatnonzero((x > level).any(axis=1)), np.flatnonzero((x > level).any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def test_mnist_digits_come_out_as_they_went_in(mnist_sample):
+    """MNIST is already what the model expects: preprocessing must leave it nearly unchanged."""
+    x, _ = mnist_sample
+    diffs = [np.abs(to_model_input(d) - d / 255).mean() for d in x[:100]]
+    assert np.median(diffs) < 0.06
+
+
+def test_polarity_both_ways_gives_the_same_input(mnist_sample):
+    digit = mnist_sample[0][3]
+    light_on_dark = 255 - dark_on_light(digit)
+    a = to_model_input(dark_on_light(digit))
+    b = to_model_input(light_on_dark)
+    assert a is not None and b is not None
+    assert np.abs(a - b).max() < 0.02  # rounding in the blur is not quite symmetric
+    assert a[0, 0] == 0 and a.max() == pytest.approx(1.0)  # white digit on black
+
+
+def test_transparent_sketch_is_composited_not_all_black(mnist_sample):
+    """Black strokes on transparent black pixels: dropping alpha would give an all-black picture."""
+    digit = mnist_sample[0][5]
+    ink = 255 - dark_on_light(digit)  # stroke opacity
+    rgba = np.zeros((*ink.shape, 4), np.uint8)
+    rgba[..., 3] = ink  # strokes black (rgb 0), background transparent (0, 0, 0, 0)
+    on_white = to_model_input(dark_on_light(digit))
+    from_rgba = to_model_input(rgba)
+    assert from_rgba is not None
+    assert np.abs(from_rgba - on_white).mean() < 0.01
+    assert to_grey(rgba)[0, 0] == 255  # the transparent corner became white paper
+
+
+def test_white_strokes_on_transparent_are_kept():
+    rgba = np.zeros((200, 200, 4), np.uint8)
+    cv2.line(rgba, (100, 30), (100, 170), (255, 255, 255, 255), 12)
+    x = to_model_input(rgba)
+    assert x is not None and x.max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("side, at, scale", [(800, (0, 0), 6), (800, (560, 560), 8), (300, (50, 20), 9), (1200, (300, 700), 16)])
+def test_off_centre_and_large_digits_land_centred_in_the_box(mnist_sample, side, at, scale):
+    digit = mnist_sample[0][17]
+    x = to_model_input(dark_on_light(digit, side=side, at=at, scale=scale))
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    cx, cy = centre_of_mass(x)
+    assert abs(cx - CENTRE) <= 0.75 and abs(cy - CENTRE) <= 0.75
+    assert max(ink_box(x)) in (BOX, BOX + 1)
+
+
+def test_aspect_ratio_is_kept():
+    page = np.full((400, 400), 255, np.uint8)
+    cv2.line(page, (200, 50), (200, 350), 0, 20)  # a tall "1": 300 px by 20 px
+    h, w = ink_box(to_model_input(page))
+    assert h in (BOX, BOX + 1) and w <= 5
+
+
+def test_thin_pen_strokes_are_thickened_to_mnist_width():
+    page = np.full((800, 800), 255, np.uint8)
+    cv2.ellipse(page, (400, 400), (200, 300), 0, 0, 360, 0, 3)  # a "0" in a 3-pixel pen on a big canvas
+    x = to_model_input(page)
+    assert 1.5 <= stroke_width(x) <= 3.5
+
+
+def test_uneven_lighting_and_tinted_paper_are_removed(mnist_sample):
+    digit = mnist_sample[0][42]
+    clean = to_model_input(dark_on_light(digit, side=600, at=(150, 150), scale=10))
+    page = dark_on_light(digit, side=600, at=(150, 150), scale=10).astype(np.float32) / 255
+    light = np.linspace(0.55, 1.0, 600)[None, :] * np.linspace(0.8, 1.0, 600)[:, None]  # dim on one side
+    rgb = np.stack([page * 230, page * 215, page * 185], axis=-1) * light[..., None]  # cream paper
+    rgb += np.random.default_rng(0).normal(0, 4, rgb.shape)
+    photo = np.clip(rgb, 0, 255).astype(np.uint8)
+    x = to_model_input(photo)
+    assert x is not None
+    assert np.abs(x - clean).mean() < 0.05
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        np.full((800, 800, 4), 255, np.uint8),  # white opaque canvas
+        np.zeros((800, 800, 4), np.uint8),  # transparent canvas
+        np.zeros((300, 400), np.uint8),  # black picture
+        np.full((50, 50, 3), 200, np.uint8),  # grey square
+    ],
+    ids=["white", "transparent", "black", "grey"],
+)
+def test_blank_pictures_have_no_digit(blank):
+    assert to_model_input(blank) is None
+
+
+def test_empty_paper_photo_has_no_digit():
+    rng = np.random.default_rng(1)
+    light = np.linspace(0.6, 1.0, 640)[None, :, None]
+    paper = np.ones((480, 640, 3)) * np.array([225, 215, 190]) * light + rng.normal(0, 6, (480, 640, 3))
+    ok, jpeg = cv2.imencode(".jpg", np.clip(paper, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 50])
+    assert to_model_input(cv2.imdecode(jpeg, cv2.IMREAD_COLOR)) is None
+
+
+def test_dtypes_are_converted():
+    ramp = np.linspace(0, 1, 12, dtype=np.float64).reshape(3, 4)
+    assert to_uint8(ramp).max() == 255 and to_uint8(ramp * 255).max() == 255
+    assert to_uint8(np.ones((2, 2), bool)).min() == 255
+    assert to_uint8(np.full((2, 2), 65535, np.uint16)).min() == 255
+    assert to_uint8(np.zeros((2, 2, 1), np.uint8)).shape == (2, 2)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((5,)), np.zeros((4, 4, 5)), np.zeros((0, 3)), np.array([[np.nan]])])
+def test_arrays_that_are_not_pictures_are_refused(bad):
+    with pytest.raises(InvalidImage):
+        to_model_input(bad)
+
+
+def test_center_in_field_on_a_single_dot():
+    ink = np.zeros((10, 10), np.float32)
+    ink[4, 6] = 1.0
+    x = center_in_field(ink)
+    assert x.shape == (28, 28) and x.max() == pytest.approx(1.0)
