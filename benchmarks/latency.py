@@ -1,0 +1,115 @@
+"""Latency of one prediction, where the time goes, and the original way side by side.
+
+    python -m benchmarks.latency [--runs 300] [--model PATH] [--data ../shared/data/mnist.npz]
+
+Prints p50/p95 in milliseconds for: Recognizer.predict on an 800x800 RGBA sketchpad array and on a
+1024x768 RGB photo array; each preprocessing stage; the model call; the original way (grey, resize to
+28x28, keras model.predict); and the batch evaluation of the 10,000 MNIST test images.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from digitcore import Recognizer  # noqa: E402
+from digitcore import preprocess as pre  # noqa: E402
+from digitcore.data import load_mnist  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+
+
+def sketch_rgba(side: int = 800) -> np.ndarray:
+    """A '3' in black 24 px strokes on a transparent canvas, as Gradio's sketchpad hands it over."""
+    canvas = np.zeros((side, side, 4), np.uint8)
+    cv2.putText(canvas, "3", (side // 4, side * 3 // 4), cv2.FONT_HERSHEY_SIMPLEX, side / 60, (0, 0, 0, 255), 24, cv2.LINE_AA)
+    return canvas
+
+
+def photo_rgb(width: int = 1024, height: int = 768) -> np.ndarray:
+    """A dark '7' on cream, unevenly lit, noisy paper."""
+    rng = np.random.default_rng(0)
+    paper = np.ones((height, width, 3), np.float32) * np.array([228, 218, 196], np.float32)
+    paper *= np.linspace(0.65, 1.0, width, dtype=np.float32)[None, :, None]
+    cv2.putText(paper, "7", (width // 3, height * 3 // 4), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, height / 70, (40, 40, 60), 14, cv2.LINE_AA)
+    paper += rng.normal(0, 5, paper.shape).astype(np.float32)
+    return np.clip(paper, 0, 255).astype(np.uint8)
+
+
+def timings(fn: Callable[[], object], runs: int) -> np.ndarray:
+    """Milliseconds of each of `runs` calls, after a few warm-up calls."""
+    for _ in range(5):
+        fn()
+    out = np.empty(runs)
+    for i in range(runs):
+        t = time.perf_counter()
+        fn()
+        out[i] = (time.perf_counter() - t) * 1e3
+    return out
+
+
+def row(name: str, ms: np.ndarray) -> str:
+    return f"{name:<44} p50 {np.percentile(ms, 50):8.2f} ms   p95 {np.percentile(ms, 95):8.2f} ms"
+
+
+def original_way(model, picture: np.ndarray) -> np.ndarray:
+    """What most MNIST demos do: grey, resize to 28x28, model.predict."""
+    grey = Image.fromarray(picture).convert("L").resize((28, 28))
+    return model.predict(np.asarray(grey, np.float32)[None, ..., None] / 255, verbose=0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="MNIST .npz for the batch figure (skipped if missing)")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    recognizer = Recognizer.load(args.model)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; model loaded in {time.perf_counter() - started:.1f} s")
+    sketch, photo = sketch_rgba(), photo_rgb()
+    assert recognizer.predict(sketch).label == 3 and recognizer.predict(photo).label == 7, "benchmark inputs misread"
+
+    results = {}
+    for name, picture in (("sketch 800x800 RGBA", sketch), ("photo 1024x768 RGB", photo)):
+        print(f"\n{name}")
+        grey = pre.to_grey(picture)
+        small = pre.shrink(grey, pre.WORK_SIDE)
+        ink = pre.extract_ink(small)
+        model_input = pre.to_model_input(picture)[None]
+        stages = {
+            "  to_grey (alpha, colour)": lambda: pre.to_grey(picture),
+            "  shrink to 256": lambda: pre.shrink(grey, pre.WORK_SIDE),
+            "  extract_ink (polarity, paper, specks)": lambda: pre.extract_ink(small),
+            "  stroke width + centre in 28x28": lambda: pre.center_in_field(pre.normalise_stroke_width(ink)),
+            "  model call (traced)": lambda: recognizer.probabilities(model_input),
+        }
+        for stage, fn in stages.items():
+            print(row(stage, timings(fn, args.runs)))
+        results[name] = timings(lambda: recognizer.predict(picture), args.runs)
+        print(row("Recognizer.predict, end to end", results[name]))
+        original = timings(lambda: original_way(recognizer.model, picture), max(50, args.runs // 5))
+        print(row("original way (grey, resize, model.predict)", original))
+        print(f"{'speed-up over the original way':<44} x{np.median(original) / np.median(results[name]):.1f}")
+
+    if Path(args.data).is_file():
+        _, (x_test, y_test) = load_mnist(args.data)
+        t = time.perf_counter()
+        probabilities = np.concatenate([recognizer.probabilities(x_test[i : i + 1000] / np.float32(255)) for i in range(0, len(x_test), 1000)])
+        seconds = time.perf_counter() - t
+        accuracy = (probabilities.argmax(axis=1) == y_test).mean()
+        print(f"\nbatch: {len(x_test)} MNIST test images in {seconds:.2f} s ({accuracy:.2%} right)")
+
+
+if __name__ == "__main__":
+    main()
