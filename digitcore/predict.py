@@ -1,6 +1,8 @@
 """The one predict every caller uses: load the model once, turn any picture into probabilities of 0-9."""
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,23 @@ from digitcore.preprocess import to_model_input
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.keras"
 NO_DIGIT = np.full(10, 0.1, np.float32)  # what "no digit" reports: no class preferred
+
+
+def import_keras():
+    """Import Keras, keeping TensorFlow's C++ start-up notices (oneDNN, CPU features) off the user's terminal.
+
+    They are written straight to file descriptor 2 before any Python logging exists, so no setting hides them."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import keras
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return keras
 
 
 class ModelError(Exception):
@@ -32,6 +51,7 @@ class Recognizer:
     """A loaded model and the one predict that everything (CLI, app, benchmarks) calls."""
 
     def __init__(self, model: Any):
+        import_keras()
         import tensorflow as tf
 
         self.model = model
@@ -48,8 +68,7 @@ class Recognizer:
         path = Path(path) if path is not None else DEFAULT_MODEL
         if not path.is_file():
             raise ModelError(f"{path}: model file not found (train one with: python -m digitcore train --out {path})")
-        import keras
-
+        keras = import_keras()
         try:
             model = keras.models.load_model(path, compile=False)
         except Exception as e:  # Keras raises many kinds for a damaged file; to a user they mean one thing

@@ -1,0 +1,1 @@
+"""Benchmarks of digitcore; run each one with python -m benchmarks.<name>."""

@@ -1,0 +1,34 @@
+"""The benchmarks' own machinery on a handful of pictures (their figures come from running them, not from here)."""
+import numpy as np
+
+from conftest import FIXTURES
+from benchmarks import wild
+from benchmarks.latency import photo_rgb, sketch_rgba
+
+
+def test_wild_sets_are_repeatable_and_shaped_like_user_pictures():
+    for kind in ("sketch", "photo", "scan", "empty"):
+        a = wild.make_set(kind, n=4, seed=3, data_path=FIXTURES / "mnist_tiny.npz")
+        b = wild.make_set(kind, n=4, seed=3, data_path=FIXTURES / "mnist_tiny.npz")
+        assert len(a) == 4
+        for (pa, la), (pb, lb) in zip(a, b):
+            assert np.array_equal(pa, pb) and la == lb
+            assert pa.dtype == np.uint8 and pa.ndim in (2, 3)
+            assert (la is None) == (kind == "empty")
+    sketches = wild.make_set("sketch", n=4, seed=3, data_path=FIXTURES / "mnist_tiny.npz")
+    assert all(p.shape[2] == 4 and 400 <= max(p.shape[:2]) <= 800 for p, _ in sketches)
+
+
+def test_wild_score_counts_right_answers(recognizer):
+    items = wild.make_set("photo", n=6, seed=1, data_path=FIXTURES / "mnist_tiny.npz")
+    items += wild.make_set("empty", n=4, seed=1, data_path=FIXTURES / "mnist_tiny.npz")
+    result = wild.score(recognizer, items)
+    labels = [recognizer.predict(p).label for p, _ in items]
+    expected = np.mean([got == want for got, (_, want) in zip(labels, items)])
+    assert abs(result["digitcore"] - expected) < 1e-9
+    assert result["original_correct"] <= 6  # the original approach never answers "no digit"
+
+
+def test_latency_inputs_are_read_right(recognizer):
+    assert recognizer.predict(sketch_rgba()).label == 3
+    assert recognizer.predict(photo_rgb()).label == 7
