@@ -78,9 +78,12 @@ class Recognizer:
                              "expected (None, 28, 28, 1) -> (None, 10)")
         return cls(model)
 
-    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
-        """(N, 28, 28) float32 model inputs -> (N, 10) probabilities."""
-        return self._forward(np.asarray(inputs, np.float32)[..., None]).numpy()
+    def probabilities(self, inputs: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+        """(N, 28, 28) float32 model inputs -> (N, 10) probabilities, in batches that keep memory small."""
+        inputs = np.asarray(inputs, np.float32)[..., None]
+        if len(inputs) <= batch_size:
+            return self._forward(inputs).numpy()
+        return np.concatenate([self._forward(inputs[i : i + batch_size]).numpy() for i in range(0, len(inputs), batch_size)])
 
     def predict(self, image: Any) -> Prediction:
         """Label and probabilities for one picture: array, PIL image, file path, bytes or Gradio sketchpad value."""

@@ -20,6 +20,7 @@ import numpy as np
 from digitcore import evaluate
 from digitcore.data import load_mnist
 from digitcore.model import build_model, compile_model, logits_model
+from digitcore.predict import DEFAULT_MODEL
 from digitcore.preprocess import stroke_width, to_model_input
 
 CANVAS = 96  # augmentation works at twice MNIST's scale, with room to rotate and thicken without clipping
@@ -125,7 +126,7 @@ def fit_temperature(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
 
 def train(
     data: str | Path | None = None,
-    out: str | Path = "models/digits.keras",
+    out: str | Path = DEFAULT_MODEL,
     epochs: int = 20,
     batch_size: int = 128,
     learning_rate: float = 2e-3,
@@ -168,8 +169,7 @@ def train(
     model.save(out)
     checkpoint.unlink()
 
-    x_test = x_test[..., None].astype(np.float32) / 255
-    test = evaluate.score(model, x_test, y_test)
+    test = evaluate.score(model.predict(x_test[..., None] / np.float32(255), batch_size=1000, verbose=0), y_test)
     metrics = {
         "test_accuracy": test["accuracy"],
         "test_loss": test["loss"],
