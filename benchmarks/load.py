@@ -11,6 +11,7 @@ right?); and the server's resident memory before and after `soak` more requests.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -34,11 +35,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int) -> tuple[subprocess.Popen, float]:
+def start_app(port: int, app: Path = ROOT / "app.py") -> tuple[subprocess.Popen, float]:
     """Launch app.py and wait until its page answers; returns the process and the seconds it took."""
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "TF_CPP_MIN_LOG_LEVEL": "2"}
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], env=env,
+    process = subprocess.Popen([sys.executable, str(app), "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while time.perf_counter() - started < 120:
         try:
@@ -57,6 +58,68 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def raw_round_trip(url: str, picture: Path) -> tuple[float, str]:
+    """One upload through Gradio's plain HTTP API (upload, call, read the event stream): the server's own latency,
+    without gradio_client, which polls its message queue every 50 ms."""
+    import httpx
+
+    t = time.perf_counter()
+    with httpx.Client(base_url=url, timeout=30) as http:
+        with picture.open("rb") as f:
+            path = http.post("gradio_api/upload", files={"files": f}).json()[0]
+        data = {"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]}
+        event = http.post("gradio_api/call/predict", json=data).json()["event_id"]
+        with http.stream("GET", f"gradio_api/call/predict/{event}") as stream:
+            lines = [line for line in stream.iter_lines() if line.startswith("data:")]
+    label = str(json.loads(lines[-1][5:])[0].get("label"))
+    return (time.perf_counter() - t) * 1e3, label
+
+
+async def plain_http_clients(url: str, picture: Path, clients: int, seconds: float) -> tuple[list[float], list[str]]:
+    """`clients` concurrent plain-HTTP clients (asyncio: a light load generator) sending uploads for `seconds`."""
+    import asyncio
+
+    import httpx
+
+    data = picture.read_bytes()
+    times, errors = [], []
+    stop = time.perf_counter() + seconds
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            try:
+                path = (await http.post("gradio_api/upload", files={"files": ("three.png", data)})).json()[0]
+                body = {"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]}
+                event = (await http.post("gradio_api/call/predict", json=body)).json()["event_id"]
+                async with http.stream("GET", f"gradio_api/call/predict/{event}") as stream:
+                    lines = [line async for line in stream.aiter_lines() if line.startswith("data:")]
+                label = str(json.loads(lines[-1][5:])[0].get("label"))
+                times.append((time.perf_counter() - t) * 1e3)
+                if label != "3":
+                    errors.append(f"wrong label {label}")
+            except Exception as e:  # counted and reported, not raised: this is a load test
+                errors.append(repr(e))
+
+    limits = httpx.Limits(max_connections=clients * 2)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return times, errors
+
+
+def report_concurrency(name: str, times: list[float], errors: list[str], seconds: float, server_cpu: float) -> None:
+    ms = np.array(times)
+    print(f"{name} for {seconds:.0f} s: {len(ms)} requests served, {len(errors)} errors, "
+          f"p50 {np.percentile(ms, 50):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, {len(ms) / seconds:.0f} requests/s, "
+          f"server CPU {server_cpu / max(len(ms), 1) * 1e3:.0f} ms a request")
 
 
 def digit_picture(folder: Path) -> Path:
@@ -78,17 +141,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--burst", type=int, default=50)
     parser.add_argument("--soak", type=int, default=2000)
+    parser.add_argument("--app", type=Path, default=ROOT / "app.py", help="the app to start (default: %(default)s)")
     args = parser.parse_args(argv)
 
     from gradio_client import Client, handle_file
 
     port = free_port()
-    process, startup = start_app(port)
+    process, startup = start_app(port, args.app)
     url = f"http://127.0.0.1:{port}/"
     print(f"start-up until the page answers: {startup:.1f} s")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            picture = handle_file(str(digit_picture(Path(tmp))))
+            picture_path = digit_picture(Path(tmp))
+            picture = handle_file(str(picture_path))
             client = Client(url, verbose=False)
 
             def one(c: Client) -> tuple[float, str]:
@@ -103,7 +168,12 @@ def main(argv: list[str] | None = None) -> None:
             print(f"one client, 100 uploads: p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, "
                   f"right {sum(label == '3' for _, label in single)}/100")
 
-            # clients concurrent clients, each sending uploads back to back for `seconds`.
+            raw = [raw_round_trip(url, picture_path) for _ in range(100)]
+            ms = np.array([t for t, _ in raw])
+            print(f"one plain HTTP client, 100 uploads: p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, "
+                  f"right {sum(label == '3' for _, label in raw)}/100")
+
+            # `clients` concurrent gradio_client clients, threads of this process, back to back for `seconds`.
             clients = [Client(url, verbose=False) for _ in range(args.clients)]
             stop = time.perf_counter() + args.seconds
             lock, times, errors = threading.Lock(), [], []
@@ -120,11 +190,17 @@ def main(argv: list[str] | None = None) -> None:
                         with lock:
                             errors.append(repr(e))
 
+            cpu_before = cpu_seconds(process.pid)
             with ThreadPoolExecutor(args.clients) as pool:
                 list(pool.map(keep_sending, clients))
-            ms = np.array(times)
-            print(f"{args.clients} clients for {args.seconds:.0f} s: {len(ms)} requests served, {len(errors)} errors, "
-                  f"p50 {np.percentile(ms, 50):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, {len(ms) / args.seconds:.0f} requests/s")
+            report_concurrency(f"{args.clients} gradio_client clients", times, errors, args.seconds, cpu_seconds(process.pid) - cpu_before)
+
+            # The same with a light load generator: what the server itself sustains on the cores it shares.
+            import asyncio
+
+            cpu_before = cpu_seconds(process.pid)
+            times, errors = asyncio.run(plain_http_clients(url, picture_path, args.clients, args.seconds))
+            report_concurrency(f"{args.clients} plain HTTP clients", times, errors, args.seconds, cpu_seconds(process.pid) - cpu_before)
 
             # A burst: burst requests at once, each from its own thread.
             burst_clients = [Client(url, verbose=False) for _ in range(args.burst)]
@@ -135,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
             # Memory over a soak of sequential-ish requests from 4 threads, after the warm-up above.
             before = rss_mb(process.pid)
             with ThreadPoolExecutor(4) as pool:
-                soak = list(pool.map(lambda i: one(clients[i % len(clients)])[1], range(args.soak)))
+                soak = list(pool.map(lambda i: one(burst_clients[i % len(burst_clients)])[1], range(args.soak)))
             after = rss_mb(process.pid)
             print(f"memory over {args.soak} more requests: {before:.0f} MB -> {after:.0f} MB ({after - before:+.0f} MB), "
                   f"{sum(label == '3' for label in soak)}/{args.soak} right")
