@@ -1,0 +1,175 @@
+"""Handwritten digit recognizer: draw a digit or upload a picture of one, and see what the CNN reads.
+
+    python app.py [--port 7860] [--host 127.0.0.1] [--model models/digits.keras] [--share]
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from digitcore import InvalidImage, ModelError, Recognizer
+
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+EXAMPLE_PICTURES = ["three_photo.jpg", "seven_sketch.png", "two_pen.jpg", "blank_paper.jpg"]  # examples/make_examples.py
+NO_DIGIT = "no digit found"
+MAX_FILE_SIZE = "10mb"
+SHOWN_SCALE = 8  # the 28x28 model input is shown 8x larger, pixel for pixel
+model_path: str | None = None  # --model; None means digitcore's default, models/digits.keras
+
+# Gradio's sketchpad opens with no tool selected ("select the draw tool to start") and ignores strokes
+# until the brush button is clicked. Click it for the user whenever the sketchpad has no tool selected
+# (on page load, and if a re-render ever resets it), so the first stroke draws.
+SELECT_BRUSH_JS = """
+() => {
+    const selectBrush = () => {
+        const pad = document.getElementById("sketchpad");
+        const brush = pad && pad.querySelector('button[aria-label="Brush"]');
+        if (brush && !pad.querySelector("button.highlight")) brush.click();
+    };
+    new MutationObserver(selectBrush).observe(document.body, {childList: true, subtree: true});
+    selectBrush();
+}
+"""
+
+
+@functools.cache
+def recognizer() -> Recognizer:
+    """The model, loaded once on first use (main loads it up front so a bad --model stops the app at start)."""
+    return Recognizer.load(model_path)
+
+
+def recognize(picture: Any) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
+    """Sketchpad value or image file path -> (the Label's value, the 28x28 input the model saw, enlarged)."""
+    if picture is None:
+        return None, None
+    try:
+        prediction = recognizer().predict(picture)
+    except InvalidImage as e:
+        message = str(e).removeprefix(f"{picture}: ")  # the server's temporary path means nothing to the user
+        raise gr.Error(message) from None
+    if prediction.label is None:
+        return NO_DIGIT, None
+    confidences = {str(digit): float(p) for digit, p in enumerate(prediction.probabilities)}
+    return confidences, enlarge(prediction.model_input)
+
+
+def recognize_upload(upload: dict[str, Any] | None) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
+    """The uploaded file as it is (Gradio's own decoding would refuse a bad one without saying why) -> as recognize."""
+    return recognize(upload and upload["path"])
+
+
+def enlarge(model_input: np.ndarray) -> np.ndarray:
+    """(28, 28) float32 in [0, 1] -> (224, 224) uint8, each pixel a block, so the picture stays sharp on screen."""
+    return np.kron((model_input * 255).round().astype(np.uint8), np.ones((SHOWN_SCALE, SHOWN_SCALE), np.uint8))
+
+
+with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
+    gr.Markdown("# Digit recognizer\nDraw a digit 0-9 on the canvas, or upload a photo of one: a CNN trained on MNIST reads it.")
+    # The outputs are made first (the examples refer to them) and placed on the right below.
+    label = gr.Label(num_top_classes=10, label="Prediction", elem_id="prediction", render=False)
+    seen = gr.Image(
+        label="What the model saw (28x28)", interactive=False, height=240, buttons=[], elem_id="model-input", render=False
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            with gr.Tab("Draw"):
+                sketchpad = gr.Sketchpad(
+                    elem_id="sketchpad",  # SELECT_BRUSH_JS finds the brush button under this id
+                    show_label=False,
+                    canvas_size=(480, 480),
+                    fixed_canvas=True,
+                    height="min(560px, 110vw)",  # the 480 px canvas near 100% on a laptop, fitted to a phone
+                    brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),  # a 24 px wide stroke
+                    eraser=gr.Eraser(default_size=24),
+                    layers=False,
+                    transforms=(),
+                    buttons=[],
+                )
+            with gr.Tab("Upload a picture"):
+                upload = gr.Image(
+                    label="Photo or scan of one digit",
+                    sources=("upload", "webcam", "clipboard"),
+                    type="filepath",
+                    image_mode=None,  # examples reach digitcore as the files they are, like uploads
+                    height=420,
+                    elem_id="upload",
+                )
+                gr.Examples(
+                    examples=[str(EXAMPLES / name) for name in EXAMPLE_PICTURES],
+                    inputs=upload,
+                    outputs=[label, seen],
+                    fn=recognize,
+                    run_on_click=True,
+                    cache_examples=False,
+                )
+        with gr.Column(scale=2, min_width=240):
+            label.render()
+            seen.render()
+    seen_by_upload = gr.State()  # the upload's model input, kept out of /predict's answer (the label alone)
+
+    sketchpad.change(
+        recognize,
+        sketchpad,
+        [label, seen],
+        trigger_mode="always_last",  # while the model works, only the latest drawing waits: no stale backlog
+        concurrency_limit=2,
+        show_progress="hidden",  # no spinner flashing over the label on every stroke
+        api_visibility="private",
+    )
+    # .upload, not .change: .change fires twice when a new file replaces the shown one (two error pop-ups)
+    upload.upload(
+        recognize_upload,
+        upload,
+        [label, seen_by_upload],
+        api_name="predict",
+        preprocess=False,  # the raw upload: Gradio decoding a bad file first would fail with a bare "Error"
+        concurrency_limit=4,  # a prediction is a few ms of numpy/TF that releases the GIL: serve several at once
+        show_progress="minimal",
+    ).success(lambda picture: picture, seen_by_upload, seen, show_progress="hidden", api_visibility="private")
+    upload.clear(lambda: (None, None), None, [label, seen], show_progress="hidden", api_visibility="private")
+    demo.load(None, js=SELECT_BRUSH_JS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the arguments, load the model once, serve the app until interrupted."""
+    global model_path
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=7860, help="port to serve on (default: %(default)s)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 for all (default: %(default)s)")
+    parser.add_argument("--model", help="a .keras model file (default: models/digits.keras)")
+    parser.add_argument("--share", action="store_true", help="also open a temporary public link (needs internet)")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: its C++ warnings are not for users
+    if args.model != model_path:
+        model_path = args.model
+        recognizer.cache_clear()
+    try:
+        recognizer()
+    except ModelError as e:
+        sys.exit(f"error: {e}")
+
+    try:
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            share=args.share,
+            max_file_size=MAX_FILE_SIZE,
+            prevent_thread_lock=True,
+        )
+    except OSError as e:  # the port is taken, or the host is not an address of this machine
+        sys.exit(f"error: cannot serve on {args.host}:{args.port} (port taken, or not this machine's address): {e}")
+    if args.share and not demo.share_url:  # Gradio prints why and carries on without the link
+        print(f"\nCould not open a share link (no internet?); the app is still available at {demo.local_url}", flush=True)
+    demo.block_thread()  # until Ctrl+C, which it handles by closing the server
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""The app in a real browser: a first-time user draws on the sketchpad without clicking any tool, and reads the answer."""
+import math
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+import app
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = os.environ.get("APP_SCREENSHOTS")  # a folder to save each test's page in, for a human to look at
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed")
+
+# Each digit as pen strokes in [0, 1] coordinates of the canvas (x right, y down), drawn as plain polylines.
+OVAL = [(0.5 + 0.22 * math.sin(2 * math.pi * t / 16), 0.5 - 0.32 * math.cos(2 * math.pi * t / 16)) for t in range(17)]
+STROKES = {
+    "0": [OVAL],
+    "1": [[(0.5, 0.16), (0.5, 0.84)]],
+    "4": [[(0.56, 0.16), (0.26, 0.6), (0.74, 0.6)], [(0.6, 0.36), (0.6, 0.86)]],
+    "7": [[(0.27, 0.2), (0.73, 0.2), (0.44, 0.84)]],
+}
+
+
+@pytest.fixture(scope="module")
+def answers():
+    """The app's answers to the sketchpad, in order, recorded on the server (the top label or the no-digit message).
+
+    The page shows an answer for every stroke; knowing how many the server has sent lets a test wait for the
+    answer to its last stroke instead of reading an earlier one."""
+    sent: list[str] = []
+    event = next(fn for fn in app.demo.fns.values() if fn.inputs == [app.sketchpad])
+    original = event.fn
+
+    def recorded(value):
+        result = original(value)
+        sent.append(result[0] if isinstance(result[0], str) else max(result[0], key=result[0].get))
+        return result
+
+    event.fn = recorded
+    yield sent
+    event.fn = original
+
+
+@pytest.fixture(scope="module")
+def url(answers):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, max_file_size=app.MAX_FILE_SIZE, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        app.demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, url, request):
+    phone = getattr(request, "param", None) == "phone"
+    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    context = browser.new_context(viewport=size, has_touch=phone, is_mobile=phone)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(url)
+    page.wait_for_selector("#sketchpad canvas")
+    yield page
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def wait_for_answer(page, answers: list[str], count: int) -> str:
+    """Wait until the server has sent `count` sketchpad answers and the page shows the last; return the page's text."""
+    deadline = time.monotonic() + 20
+    while len(answers) < count:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the app sent {len(answers)} answers; expected {count} (did the strokes land on the canvas?)")
+        page.wait_for_timeout(50)
+    page.wait_for_function(
+        "text => document.querySelector('#prediction [data-testid=\"label-output-value\"]')?.innerText.trim() === text",
+        arg=answers[-1],
+    )
+    return page.locator('#prediction [data-testid="label-output-value"]').inner_text().strip()
+
+
+def draw(page, answers: list[str], strokes: list[list[tuple[float, float]]], finger: bool = False) -> str:
+    """Draw with the mouse (or a finger), stroke by stroke, on the visible drawing area; return the answer shown at the end.
+
+    Like a person, it lifts the pen between strokes; it waits for each stroke's answer before the next stroke."""
+    touch = page.context.new_cdp_session(page) if finger else None
+    box = page.locator("#sketchpad canvas").first.bounding_box()
+    zoom = float(page.locator("#sketchpad .zoom-number").inner_text().strip().rstrip("%")) / 100
+    side = app.sketchpad.canvas_size[0] * zoom  # the canvas as displayed, centred in the component
+    left = box["x"] + (box["width"] - side) / 2
+    top = box["y"] + (box["height"] - side) / 2
+    shown = ""
+    for stroke in strokes:
+        before = len(answers)
+        points = [(left + x * side, top + y * side) for x, y in stroke]
+        if touch:  # playwright has no touch drag: send the touch events through the DevTools protocol
+            for kind, (x, y) in [("touchStart", points[0])] + [("touchMove", p) for p in points[1:]]:
+                touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+            touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        else:
+            page.mouse.move(*points[0])
+            page.mouse.down()
+            for point in points[1:]:
+                page.mouse.move(*point)  # the brush draws straight segments between points
+            page.mouse.up()
+        shown = wait_for_answer(page, answers, before + 1)
+    return shown
+
+
+@pytest.mark.parametrize("digit", sorted(STROKES))
+def test_first_strokes_draw_without_choosing_a_tool_and_are_read(page, answers, digit):
+    page.locator('#sketchpad button[aria-label="Brush"].highlight').wait_for()  # the app chose the brush by itself
+    assert page.get_by_text("select the draw tool to start").count() == 0
+    assert draw(page, answers, STROKES[digit]) == digit
+    bars = page.locator('#prediction [data-testid$="-confidence-set"]')
+    assert bars.count() == 10  # every class is listed
+    assert bars.first.get_attribute("data-testid") == f"{digit}-confidence-set"
+    page.locator("#model-input img").wait_for()  # what the model saw is shown beside the answer
+
+
+@pytest.mark.parametrize("page", ["phone"], indirect=True)
+def test_finger_drawing_on_a_phone_is_read(page, answers):
+    page.locator('#sketchpad button[aria-label="Brush"].highlight').wait_for()
+    box = page.locator("#sketchpad canvas").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the canvas fits the phone's width
+    assert draw(page, answers, STROKES["7"], finger=True) == "7"
+
+
+def test_cleared_canvas_says_no_digit_and_draws_again(page, answers):
+    assert draw(page, answers, STROKES["1"]) == "1"
+    before = len(answers)
+    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
+    assert wait_for_answer(page, answers, before + 1) == app.NO_DIGIT
+    assert draw(page, answers, STROKES["7"]) == "7"  # the brush is still selected after clearing
+
+
+def test_bad_upload_shows_its_reason_and_the_page_stays_usable(page, tmp_path):
+    bad = tmp_path / "photo.png"
+    bad.write_text("not a picture")
+    page.get_by_role("tab", name="Upload a picture").click()
+    page.locator("#upload input[type=file]").set_input_files(str(bad))
+    toast = page.locator('[data-testid="toast-body"]')
+    toast.first.wait_for()
+    assert "not an image file" in toast.first.inner_text()
+    page.locator("#upload input[type=file]").set_input_files(str(app.EXAMPLES / "three_photo.jpg"))
+    page.wait_for_function("() => document.querySelector('#prediction [data-testid=\"label-output-value\"]')?.innerText.trim() === '3'")
+    page.locator("#model-input img").wait_for()  # and what the model saw of it
