@@ -45,8 +45,8 @@ def recognizer() -> Recognizer:
     return Recognizer.load(model_path)
 
 
-def recognize(picture: Any) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
-    """Sketchpad value or image file path -> (the Label's value, the 28x28 input the model saw, enlarged)."""
+def read_digit(picture: Any) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
+    """Sketchpad value or image file path -> (the Label's value, the (28, 28) input the model saw)."""
     if picture is None:
         return None, None
     try:
@@ -56,17 +56,24 @@ def recognize(picture: Any) -> tuple[dict[str, float] | str | None, np.ndarray |
         raise gr.Error(message) from None
     if prediction.label is None:
         return NO_DIGIT, None
-    confidences = {str(digit): float(p) for digit, p in enumerate(prediction.probabilities)}
-    return confidences, enlarge(prediction.model_input)
+    return {str(digit): float(p) for digit, p in enumerate(prediction.probabilities)}, prediction.model_input
+
+
+def recognize(picture: Any) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
+    """Sketchpad value or image file path -> (the Label's value, the model's input enlarged for display)."""
+    label_value, model_input = read_digit(picture)
+    return label_value, enlarge(model_input)
 
 
 def recognize_upload(upload: dict[str, Any] | None) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
-    """The uploaded file as it is (Gradio's own decoding would refuse a bad one without saying why) -> as recognize."""
-    return recognize(upload and upload["path"])
+    """The uploaded file as it is (Gradio's own decoding would refuse a bad one without saying why) -> read_digit."""
+    return read_digit(upload and upload["path"])
 
 
-def enlarge(model_input: np.ndarray) -> np.ndarray:
+def enlarge(model_input: np.ndarray | None) -> np.ndarray | None:
     """(28, 28) float32 in [0, 1] -> (224, 224) uint8, each pixel a block, so the picture stays sharp on screen."""
+    if model_input is None:
+        return None
     return np.kron((model_input * 255).round().astype(np.uint8), np.ones((SHOWN_SCALE, SHOWN_SCALE), np.uint8))
 
 
@@ -112,7 +119,9 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
         with gr.Column(scale=2, min_width=240):
             label.render()
             seen.render()
-    seen_by_upload = gr.State()  # the upload's model input, kept out of /predict's answer (the label alone)
+    # The upload's 28x28 model input, kept out of /predict's answer (the label alone). Every API call is a
+    # new session holding one of these, so it is small and short-lived: memory stays flat under load.
+    seen_by_upload = gr.State(time_to_live=60)
 
     sketchpad.change(
         recognize,
@@ -132,7 +141,7 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
         preprocess=False,  # the raw upload: Gradio decoding a bad file first would fail with a bare "Error"
         concurrency_limit=4,  # a prediction is a few ms of numpy/TF that releases the GIL: serve several at once
         show_progress="minimal",
-    ).success(lambda picture: picture, seen_by_upload, seen, show_progress="hidden", api_visibility="private")
+    ).success(enlarge, seen_by_upload, seen, show_progress="hidden", api_visibility="private")
     upload.clear(lambda: (None, None), None, [label, seen], show_progress="hidden", api_visibility="private")
     demo.load(None, js=SELECT_BRUSH_JS)
 
@@ -162,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
             server_port=args.port,
             share=args.share,
             max_file_size=MAX_FILE_SIZE,
+            # Each API call is a new session; keep the newest 1,000 (a visitor's own stays fresh as they draw).
+            state_session_capacity=1000,
             prevent_thread_lock=True,
         )
     except OSError as e:  # the port is taken, or the host is not an address of this machine

@@ -1,0 +1,60 @@
+"""The page under load and its safety settings: `python app.py` as a user starts it, called on localhost."""
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from benchmarks.load import digit_picture, free_port, raw_round_trip, rss_mb, start_app, top_label
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    process, _ = start_app(port)
+    try:
+        yield f"http://127.0.0.1:{port}/", process, digit_picture(tmp_path_factory.mktemp("load"))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_binds_loopback_only_by_default(server):
+    url, _, _ = server
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    addresses = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)} - {"127.0.0.1"}
+    for address in addresses:  # the machine's other addresses: nothing listens there
+        with pytest.raises(OSError):
+            socket.create_connection((address, port), timeout=2).close()
+
+
+def test_fifty_concurrent_requests_are_all_answered_right(server):
+    from gradio_client import Client, handle_file
+
+    url, _, picture = server
+    clients = [Client(url, verbose=False) for _ in range(50)]
+    upload = handle_file(str(picture))
+    with ThreadPoolExecutor(50) as pool:
+        labels = list(pool.map(lambda c: top_label(c.predict(upload, api_name="/predict")), clients))
+    assert labels == ["3"] * 50
+
+
+def test_memory_stays_flat_over_two_thousand_requests(server):
+    url, process, picture = server
+    with ThreadPoolExecutor(8) as pool:
+        warm = list(pool.map(lambda _: raw_round_trip(url, picture)[1], range(200)))
+        before = rss_mb(process.pid)
+        labels = list(pool.map(lambda _: raw_round_trip(url, picture)[1], range(2000)))
+    after = rss_mb(process.pid)
+    assert warm.count("3") == 200 and labels.count("3") == 2000
+    assert after - before < 50, f"{before:.0f} MB -> {after:.0f} MB"
+
+
+def test_uploaded_files_are_not_kept():
+    import app
+
+    assert app.demo.delete_cache is not None
+    frequency, age = app.demo.delete_cache
+    assert frequency <= 3600 and age <= 3600
