@@ -77,11 +77,11 @@ def augment_digit(digit: np.ndarray, rng: np.random.Generator, label: int | None
 
     # Low resolution (8x8 scans upscaled, tiny photos) or plain blur (focus, motion).
     look = rng.random()
-    if look < 0.15:
+    if look < 0.25:
         side = int(CANVAS / rng.uniform(4, 7))
         small = cv2.resize(picture, (side, side), interpolation=cv2.INTER_AREA)
         picture = cv2.resize(small, (CANVAS, CANVAS), interpolation=int(rng.choice([cv2.INTER_NEAREST, cv2.INTER_LINEAR])))
-    elif look < 0.35:
+    elif look < 0.45:
         picture = cv2.GaussianBlur(picture, (0, 0), rng.uniform(0.5, 2.0))
 
     model_input = to_model_input(picture)
