@@ -94,7 +94,10 @@ def crop(mask: np.ndarray) -> np.ndarray:
 
 
 def stroke_width(image: np.ndarray) -> float:
-    """Mean stroke width in pixels of a uint8 digit: twice the ink area over the length of its outline."""
+    """Mean stroke width in pixels of a uint8 digit: twice the ink area over the length of its outline.
+
+    Like digitcore.preprocess.stroke_width, written again on purpose: the pictures must not depend on the
+    code they test."""
     mask = (image > 127).astype(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     return 2 * float(mask.sum()) / max(sum(cv2.arcLength(c, True) for c in contours), 1.0)

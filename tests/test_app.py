@@ -13,15 +13,10 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 import app
+from benchmarks.load import free_port
 from conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sketchpad_value(strokes: list[list[tuple[int, int]]], side: int = 480) -> dict:

@@ -1,13 +1,10 @@
 """The page under load and its safety settings: `python app.py` as a user starts it, called on localhost."""
 import socket
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from benchmarks.load import digit_picture, free_port, raw_round_trip, rss_mb, start_app, top_label
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,11 @@ def encode(picture: Image.Image, fmt: str, **options) -> bytes:
     return buffer.getvalue()
 
 
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC (to hand-make PNGs Pillow will not write)."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def formats(page: np.ndarray) -> dict[str, bytes]:
     """The same dark digit on white paper in every format and mode a user may upload."""
     grey = Image.fromarray(page)
@@ -69,11 +74,8 @@ def test_png_16_bit_rgb(recognizer, three):
     rgb16 = np.repeat(page[..., None].astype(">u2") * 257, 3, axis=2)
     raw = b"".join(b"\x00" + row.tobytes() for row in rgb16)
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", page.shape[1], page.shape[0], 16, 2, 0, 0, 0))
-    png += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    png = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", page.shape[1], page.shape[0], 16, 2, 0, 0, 0))
+    png += png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b"")
     assert recognizer.predict(decode_image(png)).label == label
 
 
@@ -153,10 +155,7 @@ def test_decompression_bomb_is_refused_before_decoding():
     width = height = 40_000
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 100_000)) + chunk(b"IEND", b"")
+    bomb = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 100_000)) + png_chunk(b"IEND", b"")
     started = time.perf_counter()
     with pytest.raises(InvalidImage, match="too large|more than"):
         decode_image(bomb)
