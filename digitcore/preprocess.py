@@ -25,7 +25,9 @@ class InvalidImage(ValueError):
 
 def to_model_input(image: np.ndarray) -> np.ndarray | None:
     """(28, 28) float32 in [0, 1], white digit on black, from any picture array; None when there is no digit."""
-    grey = shrink(to_grey(image), WORK_SIDE)
+    # Colour is halved towards the working size before it is made grey, so that touches a quarter of the
+    # pixels or fewer. (Compositing transparency after averaging differs only in the half-pixel rim of a stroke.)
+    grey = shrink(to_grey(halve(to_uint8(image), WORK_SIDE)), WORK_SIDE)
     ink = extract_ink(grey)
     if ink is None:
         return None
@@ -78,20 +80,32 @@ def to_grey(image: np.ndarray) -> np.ndarray:
         return grey
     # A sketchpad gives black strokes on transparent pixels (often themselves black): dropping the alpha
     # would make it all black. Composite onto white for dark ink and onto black for light ink.
-    opaque = alpha > 127
-    dark_ink = not opaque.any() or grey[opaque].mean() < 128
+    opaque = cv2.threshold(alpha, 127, 1, cv2.THRESH_BINARY)[1]
+    dark_ink = cv2.countNonZero(opaque) == 0 or cv2.mean(grey, mask=opaque)[0] < 128
     if dark_ink:
         return cv2.subtract(255, cv2.multiply(cv2.subtract(255, grey), alpha, scale=1 / 255))
     return cv2.multiply(grey, alpha, scale=1 / 255)
 
 
+def halve(image: np.ndarray, min_side: int) -> np.ndarray:
+    """Halve by 2x2 averages while the longer side is at least 2 * min_side (grey or colour).
+
+    OpenCV has a fast path for exact halving: 800 -> 400 takes 0.02 ms, where one area-resize 800 -> 256
+    takes 2 ms here."""
+    while max(image.shape[:2]) >= 2 * min_side and min(image.shape[:2]) >= 2:
+        h, w = image.shape[0] // 2, image.shape[1] // 2
+        image = cv2.resize(image[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+    return image
+
+
 def shrink(grey: np.ndarray, max_side: int) -> np.ndarray:
-    """Downscale (area-averaged) so the longer side is at most max_side; smaller pictures are returned as they are."""
-    h, w = grey.shape
+    """Downscale so the longer side is at most max_side: halving, then bilinear for the last ratio (under 2)."""
+    grey = halve(grey, max_side)
+    h, w = grey.shape[:2]
     if max(h, w) <= max_side:
         return grey
     s = max_side / max(h, w)
-    return cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_LINEAR)
 
 
 def extract_ink(grey: np.ndarray) -> np.ndarray | None:
@@ -125,16 +139,15 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
 
 def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
     """Percentiles of a uint8 image from its histogram: an order of magnitude faster than np.percentile."""
-    cumulative = np.cumsum(np.bincount(image.ravel(), minlength=256))
+    cumulative = np.cumsum(cv2.calcHist([image], [0], None, [256], [0, 256]).ravel())
     return [float(np.searchsorted(cumulative, q / 100 * cumulative[-1])) for q in qs]
 
 
 def _background(grey: np.ndarray) -> np.ndarray:
     """The paper's own brightness, light ink on dark: a morphological opening at coarse scale, so uneven lighting subtracts out."""
     h, w = grey.shape
-    paper = np.full_like(grey, _percentiles(grey, (10,))[0])  # light ink on dark: paper is among the darkest
     if max(h, w) <= 160:  # small pictures (icons, low-resolution scans) are not unevenly lit
-        return paper
+        return np.full_like(grey, _percentiles(grey, (10,))[0])  # light ink on dark: paper is among the darkest
     # The window spans 15% of the picture: wider than any stroke drawn on a canvas or page this large,
     # so it always reaches some paper and never hollows a fat stroke out.
     window = 0.15 * max(h, w)

@@ -27,6 +27,13 @@ def test_committed_model_reads_real_mnist_test_digits(recognizer, mnist_sample):
     assert (predicted == y).mean() >= 0.99  # 300 digits: at most 3 wrong
 
 
+def test_served_graph_gives_the_keras_models_outputs(recognizer, mnist_sample):
+    x = mnist_sample[0][:64].astype(np.float32) / 255
+    keras_out = recognizer.model(x[..., None], training=False).numpy()
+    assert np.allclose(recognizer.probabilities(x), keras_out, atol=1e-5)
+    assert np.allclose(recognizer.probabilities(x, batch_size=10), keras_out, atol=1e-5)  # batched the same
+
+
 def test_committed_metrics_describe_the_model():
     metrics = json.loads(DEFAULT_MODEL.with_suffix(".json").read_text())
     for key in ("test_accuracy", "test_loss", "test_ece", "epochs", "training_seconds", "parameters", "command"):
