@@ -4,9 +4,15 @@
 
 Starts `python app.py` on a free port as a separate process (as a user would), then measures:
 start-up until the page answers; the p50/p95 round trip of one upload; `clients` concurrent clients
-for `seconds` (requests served, errors, p95); a burst of `burst` simultaneous requests (all answered
-right?); and the server's resident memory before and after `soak` more requests. Traffic goes to
-127.0.0.1 only; every loop is bounded in count and time.
+(each its own process) for `seconds` (requests served, errors, p95); a burst of `burst` simultaneous
+requests (all answered right?); and the server's resident memory before and after `soak` more requests.
+Traffic goes to 127.0.0.1 only; every loop is bounded in count and time.
+
+gradio_client is measured as a user would make it, Client(url), and with Client(url, ssl_verify=False):
+for a plain-http URL that changes nothing on the wire, but spares the client building a TLS context
+(loading the CA bundle, ~30 ms here) for each of the three HTTP requests of every call. The same
+round trip to benchmarks/echo_app.py, which answers without reading the file, is the floor that
+gradio_client and Gradio set by themselves (gradio_client waits for results in 50 ms sleeps).
 """
 from __future__ import annotations
 
@@ -17,10 +23,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -135,6 +140,55 @@ def top_label(result) -> str:
     return str(result["label"]) if isinstance(result, dict) else str(result)
 
 
+def client_round_trips(url: str, picture: Path, n: int, ssl_verify: bool = True) -> list[tuple[float, str]]:
+    """n uploads, one after another, through one gradio_client Client: (milliseconds, label) each, after 5 warm-ups."""
+    from gradio_client import Client, handle_file
+
+    client, upload = Client(url, verbose=False, ssl_verify=ssl_verify), handle_file(str(picture))
+
+    def one() -> tuple[float, str]:
+        t = time.perf_counter()
+        label = top_label(client.predict(upload, api_name="/predict"))
+        return (time.perf_counter() - t) * 1e3, label
+
+    for _ in range(5):
+        one()
+    return [one() for _ in range(n)]
+
+
+def keep_sending(url: str, picture: Path, start_at: float, seconds: float, ssl_verify: bool) -> tuple[list[float], list[str]]:
+    """One client process: uploads back to back from wall time start_at for `seconds`; (milliseconds, errors)."""
+    from gradio_client import Client, handle_file
+
+    client, upload = Client(url, verbose=False, ssl_verify=ssl_verify), handle_file(str(picture))
+    times, errors = [], []
+    time.sleep(max(0.0, start_at - time.time()))
+    while time.time() < start_at + seconds:
+        t = time.perf_counter()
+        try:
+            label = top_label(client.predict(upload, api_name="/predict"))
+            times.append((time.perf_counter() - t) * 1e3)
+            if label != "3":
+                errors.append(f"wrong label {label}")
+        except Exception as e:  # counted and reported, not raised: this is a load test
+            errors.append(repr(e))
+    return times, errors
+
+
+def concurrent_clients(url: str, picture: Path, clients: int, seconds: float, ssl_verify: bool) -> tuple[list[float], list[str]]:
+    """`clients` gradio_client clients, each in its own process (as separate users are), all sending for `seconds`."""
+    start_at = time.time() + 5  # time for every process to start and fetch the app's config first
+    with ProcessPoolExecutor(clients) as pool:
+        results = list(pool.map(keep_sending, *zip(*[(url, picture, start_at, seconds, ssl_verify)] * clients)))
+    return [t for times, _ in results for t in times], [e for _, errors in results for e in errors]
+
+
+def report_round_trips(name: str, results: list[tuple[float, str]]) -> None:
+    ms = np.array([t for t, _ in results])
+    print(f"{name}: p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, "
+          f"right {sum(label == '3' for _, label in results)}/{len(results)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=20)
@@ -146,78 +200,58 @@ def main(argv: list[str] | None = None) -> None:
 
     from gradio_client import Client, handle_file
 
-    port = free_port()
-    process, startup = start_app(port, args.app)
-    url = f"http://127.0.0.1:{port}/"
-    print(f"start-up until the page answers: {startup:.1f} s")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            picture_path = digit_picture(Path(tmp))
-            picture = handle_file(str(picture_path))
-            client = Client(url, verbose=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        picture = digit_picture(Path(tmp))
+        echo_port = free_port()
+        echo, _ = start_app(echo_port, ROOT / "benchmarks" / "echo_app.py")
+        try:
+            echo_url = f"http://127.0.0.1:{echo_port}/"
+            report_round_trips("floor: echo app, gradio_client Client(url), 100 uploads", client_round_trips(echo_url, picture, 100))
+            report_round_trips("floor: echo app, Client(url, ssl_verify=False), 100 uploads",
+                               client_round_trips(echo_url, picture, 100, ssl_verify=False))
+        finally:
+            echo.terminate()
+            echo.wait(timeout=30)
 
-            def one(c: Client) -> tuple[float, str]:
-                t = time.perf_counter()
-                label = top_label(c.predict(picture, api_name="/predict"))
-                return (time.perf_counter() - t) * 1e3, label
+        port = free_port()
+        process, startup = start_app(port, args.app)
+        url = f"http://127.0.0.1:{port}/"
+        print(f"start-up until the page answers: {startup:.1f} s")
+        try:
+            report_round_trips("one gradio_client Client(url), 100 uploads", client_round_trips(url, picture, 100))
+            report_round_trips("one Client(url, ssl_verify=False), 100 uploads", client_round_trips(url, picture, 100, ssl_verify=False))
+            report_round_trips("one plain HTTP client, 100 uploads", [raw_round_trip(url, picture) for _ in range(100)])
 
-            for _ in range(5):
-                one(client)
-            single = [one(client) for _ in range(100)]
-            ms = np.array([t for t, _ in single])
-            print(f"one client, 100 uploads: p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, "
-                  f"right {sum(label == '3' for _, label in single)}/100")
-
-            raw = [raw_round_trip(url, picture_path) for _ in range(100)]
-            ms = np.array([t for t, _ in raw])
-            print(f"one plain HTTP client, 100 uploads: p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, "
-                  f"right {sum(label == '3' for _, label in raw)}/100")
-
-            # `clients` concurrent gradio_client clients, threads of this process, back to back for `seconds`.
-            clients = [Client(url, verbose=False) for _ in range(args.clients)]
-            stop = time.perf_counter() + args.seconds
-            lock, times, errors = threading.Lock(), [], []
-
-            def keep_sending(c: Client) -> None:
-                while time.perf_counter() < stop:
-                    try:
-                        t, label = one(c)
-                        with lock:
-                            times.append(t)
-                            if label != "3":
-                                errors.append(f"wrong label {label}")
-                    except Exception as e:  # counted and reported, not raised: this is a load test
-                        with lock:
-                            errors.append(repr(e))
-
-            cpu_before = cpu_seconds(process.pid)
-            with ThreadPoolExecutor(args.clients) as pool:
-                list(pool.map(keep_sending, clients))
-            report_concurrency(f"{args.clients} gradio_client clients", times, errors, args.seconds, cpu_seconds(process.pid) - cpu_before)
+            for ssl_verify in (True, False):
+                cpu_before = cpu_seconds(process.pid)
+                times, errors = concurrent_clients(url, picture, args.clients, args.seconds, ssl_verify)
+                name = f"{args.clients} gradio_client clients" + ("" if ssl_verify else " (ssl_verify=False)")
+                report_concurrency(name, times, errors, args.seconds, cpu_seconds(process.pid) - cpu_before)
 
             # The same with a light load generator: what the server itself sustains on the cores it shares.
             import asyncio
 
             cpu_before = cpu_seconds(process.pid)
-            times, errors = asyncio.run(plain_http_clients(url, picture_path, args.clients, args.seconds))
+            times, errors = asyncio.run(plain_http_clients(url, picture, args.clients, args.seconds))
             report_concurrency(f"{args.clients} plain HTTP clients", times, errors, args.seconds, cpu_seconds(process.pid) - cpu_before)
 
-            # A burst: burst requests at once, each from its own thread.
+            # A burst: burst requests at once, each from its own thread and client.
+            upload = handle_file(str(picture))
             burst_clients = [Client(url, verbose=False) for _ in range(args.burst)]
             with ThreadPoolExecutor(args.burst) as pool:
-                burst = list(pool.map(lambda c: one(c)[1], burst_clients))
+                burst = list(pool.map(lambda c: top_label(c.predict(upload, api_name="/predict")), burst_clients))
             print(f"burst of {args.burst} simultaneous requests: {sum(label == '3' for label in burst)}/{args.burst} answered right")
 
-            # Memory over a soak of sequential-ish requests from 4 threads, after the warm-up above.
+            # Memory over a soak of requests from 4 threads, after the warm-up above.
             before = rss_mb(process.pid)
             with ThreadPoolExecutor(4) as pool:
-                soak = list(pool.map(lambda i: one(burst_clients[i % len(burst_clients)])[1], range(args.soak)))
+                soak = list(pool.map(lambda _: raw_round_trip(url, picture)[1], range(args.soak)))
             after = rss_mb(process.pid)
             print(f"memory over {args.soak} more requests: {before:.0f} MB -> {after:.0f} MB ({after - before:+.0f} MB), "
                   f"{sum(label == '3' for label in soak)}/{args.soak} right")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 if __name__ == "__main__":

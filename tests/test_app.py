@@ -190,6 +190,19 @@ def test_share_link_failure_is_explained_and_the_app_keeps_serving(monkeypatch):
         tiny.close()
 
 
+def test_upload_answers_the_label_and_the_page_shows_what_the_model_saw(tmp_path):
+    upload = {"path": str(EXAMPLES / "three_photo.jpg")}
+    label = app.recognize_upload(upload)
+    assert max(label, key=label.get) == "3"
+    seen = app.show_upload_input(upload)
+    assert seen.shape == (28 * app.SHOWN_SCALE, 28 * app.SHOWN_SCALE) and seen.max() == 255
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    with pytest.raises(gr.Error, match="not an image file"):
+        app.recognize_upload({"path": str(bad)})
+    assert app.show_upload_input({"path": str(bad)}) is None  # the error is reported once, by /predict
+
+
 # --- the real server through gradio_client ---------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from benchmarks.load import digit_picture, free_port, raw_round_trip, rss_mb, start_app, top_label
+from benchmarks.load import ROOT, client_round_trips, digit_picture, free_port, raw_round_trip, rss_mb, start_app, top_label
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,17 @@ def test_uploaded_files_are_not_kept():
     assert app.demo.delete_cache is not None
     frequency, age = app.demo.delete_cache
     assert frequency <= 3600 and age <= 3600
+
+
+def test_the_benchmarks_floor_app_answers_like_the_app(server):
+    """benchmarks/echo_app.py has the same /predict as app.py, so its round trip is a fair floor."""
+    url, _, picture = server
+    port = free_port()
+    echo, _ = start_app(port, ROOT / "benchmarks" / "echo_app.py")
+    try:
+        floor = client_round_trips(f"http://127.0.0.1:{port}/", picture, 2, ssl_verify=False)
+    finally:
+        echo.terminate()
+        echo.wait(timeout=30)
+    ours = client_round_trips(url, picture, 2, ssl_verify=False)
+    assert [label for _, label in floor] == [label for _, label in ours] == ["3", "3"]
