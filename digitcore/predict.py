@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -16,20 +17,29 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.kera
 NO_DIGIT = np.full(10, 0.1, np.float32)  # what "no digit" reports: no class preferred
 
 
-def import_keras():
-    """Import Keras, keeping TensorFlow's C++ start-up notices (oneDNN, CPU features) off the user's terminal.
+@contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Keep TensorFlow's C++ notices (oneDNN, CPU features, graph optimiser) off the user's terminal.
 
-    They are written straight to file descriptor 2 before any Python logging exists, so no setting hides them."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
+    They are written straight to file descriptor 2, some before any Python logging exists, so no setting
+    hides them all; failures still reach the caller as Python exceptions."""
+    sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
-        import keras
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def import_keras():
+    """Import Keras (and TensorFlow) quietly."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    with quiet_native_stderr():
+        import keras
     return keras
 
 
@@ -79,8 +89,9 @@ class Recognizer:
 
     def __init__(self, model: Any):
         self.model = model
-        self._forward = inference_function(model)
-        self.probabilities(np.zeros((1, 28, 28), np.float32))  # warm up now, not on the first user's request
+        with quiet_native_stderr():
+            self._forward = inference_function(model)
+            self.probabilities(np.zeros((1, 28, 28), np.float32))  # warm up now, not on the first user's request
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Recognizer":

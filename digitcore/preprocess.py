@@ -109,7 +109,7 @@ def shrink(grey: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def extract_ink(grey: np.ndarray) -> np.ndarray | None:
-    """(H, W) float32 ink strength in [0, 1], light on dark, paper removed; None when there is no digit."""
+    """Float32 ink strength in [0, 1], light on dark, paper removed, cropped to the digit; None when there is no digit."""
     if min(grey.shape) >= 3:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
     lo, median, hi = _percentiles(grey, (0.05, 50, 99.95))
@@ -130,6 +130,10 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     keep = _digit_components(mask)
     if keep is None:
         return None
+    # Only the digit's box matters from here on (with a pixel of margin for the anti-aliased rim).
+    x, y, w, h = cv2.boundingRect(keep)
+    top, left = max(y - 1, 0), max(x - 1, 0)
+    ink, keep = ink[top : y + h + 1, left : x + w + 1], keep[top : y + h + 1, left : x + w + 1]
     # Soft ink: zero at half the threshold, full strength at the strokes' median, anti-aliased between.
     floor = threshold / 2
     soft = np.clip((ink.astype(np.float32) - floor) / max(strength - floor, 1.0), 0.0, 1.0)
