@@ -69,18 +69,15 @@ def recognize(picture: Any) -> tuple[dict[str, float] | str | None, np.ndarray |
     return label_value, enlarge(model_input)
 
 
-def recognize_upload(upload: dict[str, Any] | None) -> dict[str, float] | str | None:
-    """/predict: the uploaded file as it is (Gradio's own decoding would refuse a bad one without saying why)
-    -> the Label's value alone, so API callers get no image file to download."""
+def recognize_upload(upload: dict[str, Any] | None) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
+    """The page's upload, the file as it is (Gradio's own decoding would refuse a bad one without saying why)
+    -> (the Label's value, what the model saw)."""
+    return recognize(upload and upload["path"])
+
+
+def predict_upload(upload: dict[str, Any] | None) -> dict[str, float] | str | None:
+    """/predict, for API callers: the Label's value alone, so they get no image file to download."""
     return read_digit(upload and upload["path"])[0]
-
-
-def show_upload_input(upload: dict[str, Any] | None) -> np.ndarray | None:
-    """The page's second answer to an upload: what the model saw. Errors are left to /predict to report."""
-    try:
-        return enlarge(read_digit(upload and upload["path"])[1])
-    except gr.Error:
-        return None
 
 
 def enlarge(model_input: np.ndarray | None) -> np.ndarray | None:
@@ -145,16 +142,17 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
     upload.upload(
         recognize_upload,
         upload,
-        label,
-        api_name="predict",
+        [label, seen],
         preprocess=False,  # the raw upload: Gradio decoding a bad file first would fail with a bare "Error"
         concurrency_limit=4,  # a prediction is a few ms of numpy/TF that releases the GIL: serve several at once
+        concurrency_id="upload",
         show_progress="minimal",
+        api_visibility="private",
     )
-    # The page also shows what the model saw: a second, private event (a few ms more), so that /predict does
-    # one job and keeps nothing between calls.
-    upload.upload(
-        show_upload_input, upload, seen, preprocess=False, concurrency_limit=4, show_progress="hidden", api_visibility="private"
+    # /predict is an endpoint of its own (no trigger: the page never runs it), so the page decodes an upload
+    # once and an API call keeps nothing between calls. It shares the page's upload workers.
+    gr.on(
+        [], predict_upload, upload, label, api_name="predict", preprocess=False, concurrency_limit=4, concurrency_id="upload"
     )
     upload.clear(lambda: (None, None), None, [label, seen], show_progress="hidden", api_visibility="private")
     demo.load(None, js=SELECT_BRUSH_JS)

@@ -20,7 +20,7 @@ import numpy as np
 from digitcore import evaluate
 from digitcore.data import load_mnist
 from digitcore.model import build_model, compile_model, logits_model
-from digitcore.predict import DEFAULT_MODEL
+from digitcore.predict import DEFAULT_MODEL, Recognizer
 from digitcore.preprocess import stroke_width, to_model_input
 
 CANVAS = 96  # augmentation works at twice MNIST's scale, with room to rotate and thicken without clipping
@@ -169,7 +169,8 @@ def train(
     model.save(out)
     checkpoint.unlink()
 
-    test = evaluate.score(model.predict(x_test[..., None] / np.float32(255), batch_size=1000, verbose=0), y_test)
+    # The saved file, scored through the same predict the CLI and the app use.
+    test = evaluate.score(Recognizer.load(out).probabilities(x_test / np.float32(255)), y_test)
     metrics = {
         "test_accuracy": test["accuracy"],
         "test_loss": test["loss"],

@@ -190,17 +190,23 @@ def test_share_link_failure_is_explained_and_the_app_keeps_serving(monkeypatch):
         tiny.close()
 
 
-def test_upload_answers_the_label_and_the_page_shows_what_the_model_saw(tmp_path):
+def test_upload_is_read_once_for_the_page_and_once_for_the_api(tmp_path):
     upload = {"path": str(EXAMPLES / "three_photo.jpg")}
-    label = app.recognize_upload(upload)
+    label, seen = app.recognize_upload(upload)
     assert max(label, key=label.get) == "3"
-    seen = app.show_upload_input(upload)
     assert seen.shape == (28 * app.SHOWN_SCALE, 28 * app.SHOWN_SCALE) and seen.max() == 255
+    assert app.predict_upload(upload) == label  # /predict: the label alone
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
-    with pytest.raises(gr.Error, match="not an image file"):
-        app.recognize_upload({"path": str(bad)})
-    assert app.show_upload_input({"path": str(bad)}) is None  # the error is reported once, by /predict
+    for handler in (app.recognize_upload, app.predict_upload):
+        with pytest.raises(gr.Error, match="not an image file"):
+            handler({"path": str(bad)})
+    # The page's upload triggers one event, private; /predict has no trigger of its own.
+    config = app.demo.get_config_file()
+    upload_id = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "upload")
+    on_upload = [d for d in config["dependencies"] if (upload_id, "upload") in map(tuple, d["targets"])]
+    assert [d["api_visibility"] for d in on_upload] == ["private"]
+    assert next(d for d in config["dependencies"] if d["api_name"] == "predict")["targets"] == []
 
 
 # --- the real server through gradio_client ---------------------------------------------------------------
