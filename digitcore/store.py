@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-from digitcore.predict import NOT_A_DIGIT
+from digitcore.predict import NOT_A_DIGIT, Reading
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "corrections.sqlite"  # beside models/
 SCHEMA_VERSION = 1  # PRAGMA user_version; a file with a higher one was made by a newer digitcore
@@ -24,6 +24,7 @@ LABELS = tuple(str(d) for d in range(10)) + (NOT_A_DIGIT,)  # a label is its ind
 MAX_ROWS = 100_000
 MAX_BYTES = 1 << 30  # 1 GiB of database file: a public link cannot fill the disk
 MAX_PICTURE_BYTES = 10 * 1024 * 1024  # the page's own upload limit
+MAX_PICTURE_SIDE = 2048  # larger pictures are kept shrunk to this: a 12 MP photo as PNG would be ~20 MB
 BUSY_SECONDS = 30.0  # a writer waits this long for the others' short transactions before giving up
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -79,8 +80,8 @@ def label_index(label: int | str | None, what: str = "the correct answer") -> in
     raise CorrectionRefused(f"{what} must be a digit 0-9 or {NOT_A_DIGIT!r}, not {label!r}")
 
 
-def png_bytes(picture: np.ndarray) -> bytes:
-    """(H, W) or (H, W, 1-4) uint8 picture -> PNG file bytes, as the picture the user gave is kept."""
+def png_bytes(picture: np.ndarray, max_side: int = MAX_PICTURE_SIDE) -> bytes:
+    """(H, W) or (H, W, 1-4) picture -> PNG file bytes, as the picture the user gave is kept (shrunk to max_side)."""
     from PIL import Image
 
     picture = np.asarray(picture)
@@ -89,8 +90,10 @@ def png_bytes(picture: np.ndarray) -> bytes:
         picture = np.clip(np.asarray(picture, np.float64) / top * 255, 0, 255).round().astype(np.uint8)
     if picture.ndim == 3 and picture.shape[2] == 1:
         picture = picture[..., 0]
+    image = Image.fromarray(picture)
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)  # only ever shrinks
     buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="PNG")
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -114,7 +117,8 @@ def as_model_input(model_input: np.ndarray) -> bytes:
 
 
 class CorrectionStore:
-    """The corrections database at path: checked (and created, when create) on opening; one short transaction a call.
+    """The corrections database at path: an existing file is checked on opening; a new one is made by the first save
+    (when create), so a demo nobody corrects leaves no file. One short transaction a call.
 
     Every call opens its own connection, so one store serves any number of threads, and processes share the file
     through SQLite's locks (WAL: readers never wait; a writer waits up to BUSY_SECONDS for the others)."""
@@ -125,12 +129,22 @@ class CorrectionStore:
             raise StoreError(f"{self.path}: no corrections database here (the app makes one when someone corrects an answer)")
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder; give a file path for the corrections database")
+        if not self.path.parent.is_dir():
+            raise StoreError(f"{self.path}: the folder {self.path.parent} does not exist")
+        self._ready = False
+        if self.path.exists():
+            self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        if self._ready:
+            return
         try:
             self._open_schema()
         except sqlite3.DatabaseError as e:
             if "not a database" in str(e) or "malformed" in str(e):
                 raise StoreError(f"{self.path}: not an SQLite database ({e}); give another --corrections path") from None
             raise StoreError(f"{self.path}: cannot use the corrections database ({e})") from None
+        self._ready = True
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -210,6 +224,7 @@ class CorrectionStore:
             as_model_input(model_input),
             picture,
         )
+        self._ensure_schema()
         with self._connect() as connection, self._transaction(connection):
             self._check_room(connection, len(picture) + 784)
             cursor = connection.execute(
@@ -218,6 +233,28 @@ class CorrectionStore:
                 row,
             )
             return int(cursor.lastrowid)
+
+    def save_reading(
+        self,
+        picture: np.ndarray,
+        reading: Reading,
+        correct: int | str,
+        position: int = 0,
+        model_hash: str | None = None,
+        source: str | None = None,
+    ) -> Correction:
+        """Keep a correction of one digit of a reading (position 0 = leftmost): its model input, what the model said
+        ("not a digit" for a rejected piece) and how sure it was. Returns the row as saved, without its picture."""
+        if not reading.digits:
+            raise CorrectionRefused("nothing was read in this picture, so there is nothing to correct")
+        if not 0 <= position < len(reading.digits):
+            raise CorrectionRefused(f"there is no digit {position + 1}: the picture has {len(reading.digits)}")
+        digit = reading.digits[position]
+        if digit.label is None:
+            said, probability = LABELS.index(NOT_A_DIGIT), digit.not_digit
+        else:
+            said, probability = digit.label, float(digit.probabilities[digit.label])
+        return self.row(self.save(picture, correct, digit.model_input, said, probability, model_hash, position, source))
 
     def _check_room(self, connection: sqlite3.Connection, adding: int) -> None:
         rows = connection.execute("SELECT count(*) FROM corrections").fetchone()[0]
@@ -231,16 +268,30 @@ class CorrectionStore:
 
     def count(self) -> int:
         """How many corrections are kept."""
+        if not self.path.exists():
+            return 0
+        self._ensure_schema()
         with self._connect() as connection:
             return connection.execute("SELECT count(*) FROM corrections").fetchone()[0]
 
-    def rows(self, pictures: bool = False) -> list[Correction]:
-        """Every correction, oldest first; the pictures (the bulk of the file) only when asked for."""
+    def rows(self, pictures: bool = False, where: str = "1", parameters: tuple = ()) -> list[Correction]:
+        """Every correction (or those matching an SQL condition), oldest first; the pictures (the bulk of the file)
+        only when asked for."""
         columns = "id, created, said, probability, correct, position, model_hash, source, model_input, "
         columns += "picture" if pictures else "NULL"
+        if not self.path.exists():
+            return []
+        self._ensure_schema()
         with self._connect() as connection:
-            found = connection.execute(f"SELECT {columns} FROM corrections ORDER BY id").fetchall()
+            found = connection.execute(f"SELECT {columns} FROM corrections WHERE {where} ORDER BY id", parameters).fetchall()
         return [Correction(*r[:8], np.frombuffer(r[8], np.uint8).reshape(28, 28), r[9]) for r in found]
+
+    def row(self, row_id: int, pictures: bool = False) -> Correction:
+        """One correction by its id."""
+        found = self.rows(pictures, "id = ?", (row_id,))
+        if not found:
+            raise KeyError(f"{self.path}: no correction {row_id}")
+        return found[0]
 
     def __repr__(self) -> str:
         return f"CorrectionStore({str(self.path)!r})"

@@ -223,3 +223,19 @@ def test_file_hash_is_sha256_of_the_bytes(tmp_path):
     model = tmp_path / "m.keras"
     model.write_bytes(b"weights" * 1000)
     assert file_hash(model) == hashlib.sha256(b"weights" * 1000).hexdigest()
+
+
+def test_the_file_is_made_by_the_first_save_not_by_opening(tmp_path):
+    store = CorrectionStore(tmp_path / "c.sqlite")
+    assert not store.path.exists() and store.count() == 0 and store.rows() == []
+    store.save(png_bytes(np.zeros((10, 10), np.uint8)), 1, np.zeros((28, 28)))
+    assert store.path.exists() and store.count() == 1
+    with pytest.raises(StoreError, match="does not exist"):
+        CorrectionStore(tmp_path / "no" / "such" / "c.sqlite")
+
+
+def test_big_pictures_are_kept_shrunk(tmp_path):
+    store = CorrectionStore(tmp_path / "c.sqlite")
+    photo = np.random.default_rng(0).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)  # ~36 MB as PNG
+    store.save(photo, 1, np.zeros((28, 28)))
+    assert Image.open(io.BytesIO(store.rows(pictures=True)[0].picture)).size == (2048, 1536)
