@@ -96,3 +96,17 @@ def test_train_with_a_missing_extra_database_is_a_message(tmp_path):
               "--out", str(tmp_path / "m.keras"), cwd=tmp_path)
     assert out.returncode == 2 and "none.sqlite: no corrections database here" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_benchmark_crossbar_sevens_are_repeatable_and_prepared_as_predict_prepares_them(recognizer, mnist_sample):
+    from benchmarks import corrections as bench
+
+    x, y = mnist_sample
+    a, b = bench.crossbar_sevens(x, y, seed=3), bench.crossbar_sevens(x, y, seed=3)
+    assert len(a) == (y == 7).sum() and all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert a[0].shape == (304, 304) and a[0].dtype == np.uint8 and a[0][0, 0] == 255  # dark ink on white paper
+    assert (a[0] < 128).sum() > ((255 - x[y == 7][0]) < 128).sum() * 64  # the 7 has gained ink: the bar
+    inputs = bench.model_inputs(a[:5])
+    for page, model_input, label in zip(a[:5], inputs, bench.labels(recognizer, inputs)):
+        p = recognizer.predict(page)
+        assert np.array_equal(p.model_input, model_input) and p.label == label
