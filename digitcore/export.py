@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -67,7 +68,8 @@ def write_onnx(model: Any, path: str | Path) -> None:
     """Save a Keras model as ONNX through Keras's own exporter (tf2onnx), batch size left free."""
     keras = import_keras()
     spec = keras.InputSpec(shape=(None, 28, 28, 1), dtype="float32", name="image")
-    with quiet_native_stderr():
+    with quiet_native_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # Keras's tf2onnx patch probes np.object; nothing for users
         model.export(str(path), format="onnx", verbose=False, input_signature=[spec])
 
 
