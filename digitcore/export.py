@@ -52,7 +52,11 @@ def load_keras(path: str | Path) -> Any:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (train one with: python -m digitcore train --out {path})")
-    keras = import_keras()
+    try:
+        keras = import_keras()
+    except ImportError:  # an app-only install (requirements-app.txt) serves .onnx files alone
+        raise ModelError(f"{path}: reading a .keras file needs TensorFlow and Keras (requirements.txt); "
+                         "this install serves .onnx files (made by python -m digitcore export)") from None
     try:
         with quiet_native_stderr():
             model = keras.models.load_model(path, compile=False)
