@@ -1,6 +1,6 @@
 """Handwritten digit recognizer: draw a digit or upload a picture of one, and see what the CNN reads.
 
-    python app.py [--port 7860] [--host 127.0.0.1] [--model models/digits.keras] [--share]
+    python app.py [--port 7860] [--host 127.0.0.1] [--model models/digits.onnx] [--share]
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ EXAMPLE_PICTURES = ["three_photo.jpg", "seven_sketch.png", "two_pen.jpg", "blank
 NO_DIGIT = "no digit found"
 MAX_FILE_SIZE = "10mb"
 SHOWN_SCALE = 8  # the 28x28 model input is shown 8x larger, pixel for pixel
-model_path: str | None = None  # --model; None means digitcore's default, models/digits.keras
+model_path: str | None = None  # --model; None means digitcore's default, models/digits.onnx
 
 # Gradio's sketchpad opens with no tool selected ("select the draw tool to start") and ignores strokes
 # until the brush button is clicked. Click it for the user whenever the sketchpad has no tool selected
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=7860, help="port to serve on (default: %(default)s)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 for all (default: %(default)s)")
-    parser.add_argument("--model", help="a .keras model file (default: models/digits.keras)")
+    parser.add_argument("--model", help="a .onnx or .keras model file (default: models/digits.onnx)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public link (needs internet)")
     args = parser.parse_args(argv)
 
