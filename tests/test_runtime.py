@@ -190,3 +190,13 @@ def test_cli_predict_imports_no_tensorflow(tmp_path, mnist_sample):
     prediction, modules = out.stdout.splitlines()
     assert json.loads(prediction)["label"] == int(mnist_sample[1][3])
     assert modules == "[]"
+
+
+def test_latency_benchmark_imports_no_tensorflow(tmp_path):
+    code = ("import sys; from benchmarks import latency; latency.main(['--runs', '3', '--data', 'none']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx')))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "model call (ONNX Runtime" in out.stdout
+    assert out.stdout.splitlines()[-1] == "[]"
