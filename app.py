@@ -1,6 +1,6 @@
 """Handwritten digit recognizer: draw a digit or a number, or upload a picture of one, and see what the CNN reads.
 
-    python app.py [--port 7860] [--host 127.0.0.1] [--model models/digits.keras] [--share]
+    python app.py [--port 7860] [--host 127.0.0.1] [--model models/digits.onnx] [--share]
                   [--corrections corrections.sqlite | --no-corrections]
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 
 from digitcore import Digit, InvalidImage, ModelError, Prediction, Reading, Recognizer  # noqa: E402
 from digitcore.images import as_array, to_rgb  # noqa: E402
-from digitcore.predict import DEFAULT_MODEL, EMPTY, NOT_A_DIGIT  # noqa: E402
+from digitcore.predict import DEFAULT_ONNX, EMPTY, NOT_A_DIGIT  # noqa: E402
 from digitcore.store import (  # noqa: E402
     DEFAULT_DB, LABELS, Correction, CorrectionRefused, CorrectionStore, StoreError, file_hash, png_bytes
 )
@@ -31,7 +31,7 @@ EXAMPLE_PICTURES = ["three_photo.jpg", "seven_sketch.png", "two_pen.jpg", "blank
 NO_DIGIT = "no digit found"
 MAX_FILE_SIZE = "10mb"
 SHOWN_SCALE = 8  # the 28x28 model input is shown 8x larger, pixel for pixel
-model_path: str | None = None  # --model; None means digitcore's default, models/digits.keras
+model_path: str | None = None  # --model; None means digitcore's default, models/digits.onnx
 store: CorrectionStore | None = None  # --corrections; None: corrections are off (main opens the default)
 KEPT_NOTICE = "Corrections (your picture and the right answer) are kept by this demo's owner to improve the model."
 CSS = """
@@ -64,7 +64,7 @@ def recognizer() -> Recognizer:
 @functools.cache
 def model_hash() -> str:
     """SHA-256 of the served model file, kept with each correction."""
-    return file_hash(model_path or DEFAULT_MODEL)
+    return file_hash(model_path or DEFAULT_ONNX)
 
 
 def read_picture(picture: Any) -> tuple[np.ndarray | None, Reading | None]:
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=7860, help="port to serve on (default: %(default)s)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 for all (default: %(default)s)")
-    parser.add_argument("--model", help="a .keras model file (default: models/digits.keras)")
+    parser.add_argument("--model", help="a .onnx or .keras model file (default: models/digits.onnx)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public link (needs internet)")
     kept = parser.add_mutually_exclusive_group()
     kept.add_argument("--corrections", metavar="PATH", default=str(DEFAULT_DB),

@@ -20,6 +20,7 @@ import numpy as np
 from digitcore import evaluate
 from digitcore.corrections import WEIGHT, load_corrections, mix_in, score_file
 from digitcore.data import load_mnist
+from digitcore.export import export
 from digitcore.model import build_model, compile_model, logits_model
 from digitcore.predict import DEFAULT_MODEL, Recognizer
 from digitcore.preprocess import stroke_width, to_model_input
@@ -202,4 +203,5 @@ def train(
     if extra:
         metrics["corrections"] = {**corrections, "after": score_file(out, (x_test, y_test), extra_held)}
     out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
+    metrics["export"] = export(out)  # the .onnx that is served, beside the .keras, recorded in the .json
     return metrics

@@ -26,7 +26,7 @@ def db(tmp_path_factory, recognizer, mnist_sample):
     x, y = mnist_sample
     path = tmp_path_factory.mktemp("corrections") / "corrections.sqlite"
     store = CorrectionStore(path)
-    model_hash = file_hash(ROOT / "models" / "digits.keras")
+    model_hash = file_hash(ROOT / "models" / "digits.onnx")
     for i in range(0, 300, 7)[:40]:
         page = dark_on_light(x[i], side=300, at=(30, 30), scale=8)
         p = recognizer.predict(page)
