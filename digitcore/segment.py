@@ -1,7 +1,13 @@
-"""Split the ink of one line of writing into digits, left to right. Pure numpy/OpenCV: no model.
+"""Split the ink of a line of writing into digits, left to right. Pure numpy/OpenCV: no model.
 
-A piece is the soft ink of one digit (cropped) and its box in the ink map's pixels. Pieces whose columns
-overlap belong to one digit (a 5's bar, a 4 in two strokes, a 7's crossbar).
+Three steps, each on boolean masks over the ink map:
+  1. geometry: small marks (a 5's bar, a 7's crossbar, a dot) join the nearest digit-sized stroke, and
+     strokes whose columns overlap join one digit (a 4 in two strokes);
+  2. ambiguous joins: neighbours a hair apart are joined when the model reads them more surely as one digit;
+  3. cuts: wide pieces are cut along seams (top-to-bottom paths through the least ink, so they pass between
+     touching or overlapping digits) when the two halves read more surely than the whole.
+The model is never imported: the caller passes `score`, which says how surely each soft ink map is one digit.
+All judging is batched, one call per round. Rows of ink separated by blank rows are lines, read top to bottom.
 """
 from __future__ import annotations
 
@@ -14,20 +20,258 @@ Box = tuple[int, int, int, int]  # x, y, w, h in the ink map's pixels
 Piece = tuple[np.ndarray, Box]  # (h, w) float32 soft ink of one digit, and where it sits in the map
 Scorer = Callable[[list[np.ndarray]], np.ndarray]  # soft ink maps -> how surely each is one digit, (N,) in [0, 1]
 
+MAX_PIECES = 30  # past this many digit-sized pieces nothing is judged: the caller answers "too many" at once
+MARK = 0.45  # a stroke shorter than this (of the line's height) and not wide is part of a digit, not one
+NEAR = 0.6  # a mark joins a digit no further than this (of the line's height) away; else it stays its own piece
+OVERLAP = 0.3  # strokes whose columns overlap this much (of the narrower) are one digit before any judging
+TOUCH = 0.15  # neighbours closer than this (of the line's height) may be one digit: the model decides
+MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wider joins are never tried
+CUT_WIDTH = 0.8  # pieces wider than this (of the line's height) are tried for a cut
+EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
+SEAM_STEP = 0.5  # ink-free cost of a seam pixel: seams prefer short, near-vertical paths
+MAX_CUTS = 6  # candidate seams per piece at most (two per digit width)
 
-def split_digits(ink: np.ndarray, score: Scorer | None = None) -> list[Piece]:
-    """The digits of a soft ink map (h, w) float32, left to right; score lets a caller judge candidate cuts."""
+
+def split_digits(ink: np.ndarray, score: Scorer | None = None, limit: int = MAX_PIECES) -> list[Piece]:
+    """The digits of a soft ink map (h, w) float32, lines top to bottom, each left to right.
+
+    score judges ambiguous joins and cuts (without it, only geometry decides). More than `limit` pieces are
+    returned unjudged, so a caller can refuse scribble or text fast."""
+    pieces: list[Piece] = []
+    for top, bottom in lines(ink > 0):
+        band = ink[top:bottom]
+        masks = split_line(band, score, limit - len(pieces))
+        for mask in masks:
+            x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+            pieces.append((np.where(mask, band, 0)[y : y + h, x : x + w], (x, y + top, w, h)))
+        if len(pieces) > limit:
+            break
+    return pieces
+
+
+def lines(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(top, bottom) rows of each line of writing: bands of ink between blank rows; bands too thin to be a
+    line of digits (a 5's bar above its body) belong to the nearer neighbour."""
+    rows = mask.any(axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
+    bands = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
+    tallest = max(b - a for a, b in bands)
+    merged = True
+    while merged and len(bands) > 1:
+        merged = False
+        for i, (a, b) in enumerate(bands):
+            if b - a < 0.5 * tallest:
+                gap_up = a - bands[i - 1][1] if i > 0 else np.inf
+                gap_down = bands[i + 1][0] - b if i + 1 < len(bands) else np.inf
+                j = i - 1 if gap_up <= gap_down else i + 1
+                bands[min(i, j)] = [bands[min(i, j)][0], bands[max(i, j)][1]]
+                del bands[max(i, j)]
+                merged = True
+                break
+    return [(a, b) for a, b in bands]
+
+
+def split_line(ink: np.ndarray, score: Scorer | None, limit: int) -> list[np.ndarray]:
+    """Boolean masks (h, w) of the digits of one line of ink, left to right."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+    boxes = stats[1:, :4]
+    if count - 1 > 4 * limit:  # scribble: masks of the first few components are answer enough
+        return [labels == i for i in range(1, limit + 2)]
+    height = line_height(boxes)
+    groups = join_by_geometry(boxes, height)
+    if len(groups) > limit:
+        return [np.isin(labels, [i + 1 for i in g]) for g in groups[: limit + 1]]
+    masks = [np.isin(labels, [i + 1 for i in g]) for g in groups]
+    if score is not None:
+        masks = join_by_score(ink, masks, height, score)
+        masks = cut_by_score(ink, masks, height, score)
+    return sorted(masks, key=lambda m: centre_x(m))
+
+
+def line_height(boxes: np.ndarray) -> float:
+    """A digit's height in this line: the median height of the strokes at least half as tall as the tallest."""
+    heights = boxes[:, 3]
+    return float(np.median(heights[heights >= 0.5 * heights.max()]))
+
+
+def join_by_geometry(boxes: np.ndarray, height: float) -> list[list[int]]:
+    """Component indices grouped into digits: marks join the nearest stroke, column-overlapping strokes join."""
+    marks = [i for i, (x, y, w, h) in enumerate(boxes) if h < MARK * height and w < 0.6 * height]
+    strokes = sorted(set(range(len(boxes))) - set(marks), key=lambda i: boxes[i, 0])
+    if not strokes:  # only marks (a row of dashes): each is its own piece
+        return [[i] for i in marks]
     groups: list[list[int]] = []
-    for i in sorted(range(1, count), key=lambda i: stats[i, cv2.CC_STAT_LEFT]):
-        x, w = stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_WIDTH]
-        if groups and x < max(stats[j, cv2.CC_STAT_LEFT] + stats[j, cv2.CC_STAT_WIDTH] for j in groups[-1]):
-            groups[-1].append(i)
+    right = -1
+    for i in strokes:
+        x, _, w, _ = boxes[i]
+        if groups:
+            left = min(boxes[j, 0] for j in groups[-1])
+            overlap = right - x
+            narrower = min(w, right - left)
+            if overlap >= OVERLAP * narrower:
+                groups[-1].append(i)
+                right = max(right, x + w)
+                continue
+        groups.append([i])
+        right = x + w
+    for i in marks:
+        distances = [box_distance(boxes[i], boxes[g]) for g in groups]
+        nearest = int(np.argmin(distances))
+        if distances[nearest] <= NEAR * height:
+            groups[nearest].append(i)
         else:
             groups.append([i])
-    pieces = []
-    for group in groups:
-        mask = np.isin(labels, group)
-        x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
-        pieces.append((np.where(mask, ink, 0)[y : y + h, x : x + w], (x, y, w, h)))
-    return pieces
+    return sorted(groups, key=lambda g: boxes[g, 0].min())
+
+
+def box_distance(box: np.ndarray, group: np.ndarray) -> float:
+    """Gap in pixels between a box (x, y, w, h) and the nearest of a group's boxes (k, 4); 0 when they overlap."""
+    dx = np.maximum(0, np.maximum(group[:, 0] - (box[0] + box[2]), box[0] - (group[:, 0] + group[:, 2])))
+    dy = np.maximum(0, np.maximum(group[:, 1] - (box[1] + box[3]), box[1] - (group[:, 1] + group[:, 3])))
+    return float(np.hypot(dx, dy).min())
+
+
+def columns(mask: np.ndarray) -> tuple[int, int]:
+    """First and one-past-last column holding ink."""
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(cols[-1]) + 1
+
+
+def centre_x(mask: np.ndarray) -> float:
+    left, right = columns(mask)
+    return (left + right) / 2
+
+
+def crop(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The soft ink under the mask, cut to the mask's box."""
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    return np.where(mask, ink, 0)[y : y + h, x : x + w]
+
+
+def join_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
+    """Neighbours within TOUCH of each other joined where the model reads the pair more surely as one digit."""
+    spans = [columns(m) for m in masks]
+    pairs = [
+        i for i in range(len(masks) - 1)
+        if spans[i + 1][0] - spans[i][1] < TOUCH * height and spans[i + 1][1] - spans[i][0] <= MAX_WIDTH * height
+    ]
+    if not pairs:
+        return masks
+    singles = sorted({j for i in pairs for j in (i, i + 1)})
+    maps = [crop(ink, masks[j]) for j in singles] + [crop(ink, masks[i] | masks[i + 1]) for i in pairs]
+    scores = score(maps)
+    alone = dict(zip(singles, scores[: len(singles)]))
+    gains = {i: s - alone[i] * alone[i + 1] for i, s in zip(pairs, scores[len(singles) :])}
+    taken: set[int] = set()
+    for i in sorted(gains, key=gains.get, reverse=True):  # best joins first; a piece joins at most once
+        if gains[i] > 0 and not taken & {i, i + 1}:
+            taken |= {i, i + 1}
+            masks[i] = masks[i] | masks[i + 1]
+            masks[i + 1] = None
+    return [m for m in masks if m is not None]
+
+
+def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
+    """Wide pieces cut into the digits that read most surely: candidate seams cut each into slices, every
+    run of up to three neighbouring slices is a candidate digit, and the best chain of them is kept (all
+    candidates of all pieces judged in one call)."""
+    lattices = []  # (piece index, {(i, j): candidate mask})
+    for k, mask in enumerate(masks):
+        left, right = columns(mask)
+        if right - left > CUT_WIDTH * height:
+            lattices.append((k, candidates(ink, mask, height)))
+    if not lattices:
+        return masks
+    keys = [(k, ij) for k, spans in lattices for ij in spans]
+    scores = dict(zip(keys, score([crop(ink, spans[ij]) for (k, spans) in lattices for ij in spans])))
+    out = list(masks)
+    for k, spans in lattices:
+        out[k] = best_chain({ij: (m, scores[(k, ij)]) for ij, m in spans.items()})
+    return [m for item in out for m in (item if isinstance(item, list) else [item])]
+
+
+def candidates(ink: np.ndarray, mask: np.ndarray, height: float) -> dict[tuple[int, int], np.ndarray]:
+    """Candidate digits of a piece: {(i, j): mask} for the ink between seams i and j (0 and n+1 are its edges)."""
+    cuts = seams(ink, mask, height)
+    n = len(cuts)
+    total = float(ink[mask].sum())
+    spans = {(0, n + 1): mask}
+    for i in range(n + 1):
+        for j in range(i + 1, min(i + 4, n + 2)):
+            if (i, j) == (0, n + 1):
+                continue
+            m = mask.copy()
+            if i > 0:
+                m &= ~cuts[i - 1]
+            if j <= n:
+                m &= cuts[j - 1]
+            if not m.any() or float(ink[m].sum()) < 0.03 * total:
+                continue
+            left, right = columns(m)
+            if right - left <= MAX_WIDTH * height:
+                spans[(i, j)] = m
+    return spans
+
+
+def best_chain(spans: dict[tuple[int, int], tuple[np.ndarray, float]]) -> list[np.ndarray]:
+    """The chain of candidate digits from the left edge to the right whose scores have the largest product."""
+    end = max(j for _, j in spans)
+    best: dict[int, tuple[float, list[np.ndarray]]] = {0: (0.0, [])}
+    for j in range(1, end + 1):
+        options = [
+            (best[i][0] + np.log(max(float(s), 1e-6)), best[i][1] + [m])
+            for (i, jj), (m, s) in spans.items() if jj == j and i in best
+        ]
+        if options:
+            best[j] = max(options, key=lambda o: o[0])
+    return best[end][1]
+
+
+def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[np.ndarray]:
+    """Masks (left of the seam) of the best ways to cut the piece, left to right: top-to-bottom paths through
+    the least ink, one pixel sideways per row at most, each within a band a quarter of the line's height wide."""
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    margin, band = max(1, int(EDGE * height)), max(1, int(0.15 * height))
+    if w <= 2 * margin:
+        return []
+    cost = np.pad(np.where(mask, ink, 0)[y : y + h, x : x + w] * 10 + SEAM_STEP, ((0, 0), (band, band)),
+                  constant_values=SEAM_STEP)
+    starts = np.arange(margin, w - margin)
+    offsets = np.arange(-band, band + 1)
+    at = starts[:, None] + offsets[None, :] + band  # (starts, offsets) columns in the padded cost
+    total = cost[0][at]
+    moves = np.empty((h, *at.shape), np.int8)  # the step (-1, 0, 1) taken into each cell
+    for r in range(1, h):  # total[s, o]: the cheapest path from the top row to row r, column starts[s] + o
+        stay, from_left, from_right = total, np.full_like(total, np.inf), np.full_like(total, np.inf)
+        from_left[:, 1:], from_right[:, :-1] = total[:, :-1], total[:, 1:]
+        stacked = np.stack([from_left, stay, from_right])
+        moves[r] = stacked.argmin(axis=0) - 1
+        total = cost[r][at] + stacked.min(axis=0)
+    ends = total.argmin(axis=1)
+    seam_cost = total[np.arange(len(starts)), ends]
+    # Local minima of the seam cost along the starts (each the cheapest within half a margin), cheapest first.
+    window = np.ones((1, 2 * (margin // 2) + 1), np.uint8)
+    lowest = cv2.erode(seam_cost.astype(np.float32)[None, :], window, borderType=cv2.BORDER_REPLICATE)[0]
+    minima = np.flatnonzero(seam_cost <= lowest + 1e-6)
+    wanted = min(MAX_CUTS, round(2 * w / height) + 1)
+    total_ink = float(ink[mask].sum())
+    lefts, sums = [], []
+    cols = np.arange(w)
+    for s in minima[np.argsort(seam_cost[minima], kind="stable")]:
+        o = int(ends[s])
+        path = np.empty(h, np.int64)
+        for r in range(h - 1, -1, -1):
+            path[r] = starts[s] + offsets[o]
+            o += int(moves[r, s, o]) if r > 0 else 0
+        left = np.zeros_like(mask)
+        left[y : y + h, x : x + w] = cols[None, :] < path[:, None]
+        left &= mask
+        ink_left = float(ink[left].sum())
+        # Each side keeps a tenth of the ink (a 1 beside an 8 has more), and no two seams cut the same way.
+        if 0.1 * total_ink < ink_left < 0.9 * total_ink and all(abs(ink_left - t) > 0.02 * total_ink for t in sums):
+            lefts.append(left)
+            sums.append(ink_left)
+            if len(lefts) == wanted:
+                break
+    order = np.argsort(sums)  # left to right: the more ink left of a seam, the further right it runs
+    return [lefts[i] for i in order]
