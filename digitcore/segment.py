@@ -16,6 +16,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from digitcore.preprocess import stroke_width
+
 Box = tuple[int, int, int, int]  # x, y, w, h in the ink map's pixels
 Piece = tuple[np.ndarray, Box]  # (h, w) float32 soft ink of one digit, and where it sits in the map
 Scorer = Callable[[list[np.ndarray]], np.ndarray]  # soft ink maps -> how surely each is one digit, (N,) in [0, 1]
@@ -28,6 +30,10 @@ TOUCH = 0.15  # neighbours closer than this (of the line's height) may be one di
 MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wider joins are never tried
 CUT_WIDTH = 0.8  # pieces wider than this (of the line's height) are tried for a cut
 EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
+TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height); wider candidates score less
+WIDE = 5.0  # log-score lost per line height of width beyond TYPICAL_WIDTH
+CUT = 0.7  # log-score lost per cut: cutting needs evidence (the model reads fragments of a digit surely too)
+CROSSING = 0.5  # log-score lost per stroke a cut crosses: touching digits meet at one stroke, a cut digit at more
 SEAM_STEP = 0.5  # ink-free cost of a seam pixel: seams prefer short, near-vertical paths
 MAX_CUTS = 6  # candidate seams per piece at most (two per digit width)
 
@@ -82,6 +88,8 @@ def split_line(ink: np.ndarray, score: Scorer | None, limit: int) -> list[np.nda
     if len(groups) > limit:
         return [np.isin(labels, [i + 1 for i in g]) for g in groups[: limit + 1]]
     masks = [np.isin(labels, [i + 1 for i in g]) for g in groups]
+    # Measured again on the groups: a digit in two stacked strokes has only half-height strokes.
+    height = max(height, line_height(np.array([cv2.boundingRect(m.astype(np.uint8)) for m in masks])))
     if score is not None:
         masks = join_by_score(ink, masks, height, score)
         masks = cut_by_score(ink, masks, height, score)
@@ -89,7 +97,7 @@ def split_line(ink: np.ndarray, score: Scorer | None, limit: int) -> list[np.nda
 
 
 def line_height(boxes: np.ndarray) -> float:
-    """A digit's height in this line: the median height of the strokes at least half as tall as the tallest."""
+    """A digit's height in this line: the median height of the boxes (x, y, w, h) at least half as tall as the tallest."""
     heights = boxes[:, 3]
     return float(np.median(heights[heights >= 0.5 * heights.max()]))
 
@@ -153,7 +161,7 @@ def join_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score
     spans = [columns(m) for m in masks]
     pairs = [
         i for i in range(len(masks) - 1)
-        if spans[i + 1][0] - spans[i][1] < TOUCH * height and spans[i + 1][1] - spans[i][0] <= MAX_WIDTH * height
+        if spans[i + 1][0] - spans[i][1] < TOUCH * height and spans[i + 1][1] - spans[i][0] <= TYPICAL_WIDTH * height
     ]
     if not pairs:
         return masks
@@ -175,31 +183,31 @@ def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score:
     """Wide pieces cut into the digits that read most surely: candidate seams cut each into slices, every
     run of up to three neighbouring slices is a candidate digit, and the best chain of them is kept (all
     candidates of all pieces judged in one call)."""
-    lattices = []  # (piece index, {(i, j): candidate mask})
+    lattices = []  # (piece index, {(i, j): candidate mask}, [strokes each seam crosses])
     for k, mask in enumerate(masks):
         left, right = columns(mask)
         if right - left > CUT_WIDTH * height:
-            lattices.append((k, candidates(ink, mask, height)))
+            cuts = seams(ink, mask, height)
+            if cuts:
+                lattices.append((k, candidates(ink, mask, [c for c, _ in cuts], height), [x for _, x in cuts]))
     if not lattices:
         return masks
-    keys = [(k, ij) for k, spans in lattices for ij in spans]
-    scores = dict(zip(keys, score([crop(ink, spans[ij]) for (k, spans) in lattices for ij in spans])))
-    out = list(masks)
-    for k, spans in lattices:
-        out[k] = best_chain({ij: (m, scores[(k, ij)]) for ij, m in spans.items()})
-    return [m for item in out for m in (item if isinstance(item, list) else [item])]
+    maps = [crop(ink, m) for _, spans, _ in lattices for m in spans.values()]
+    scores = iter(score(maps))
+    out: list[list[np.ndarray]] = [[m] for m in masks]
+    for k, spans, crossings in lattices:
+        judged = {ij: (m, float(next(scores))) for ij, m in spans.items()}
+        out[k] = best_chain(judged, crossings, height) or [masks[k]]
+    return [m for chain in out for m in chain]
 
 
-def candidates(ink: np.ndarray, mask: np.ndarray, height: float) -> dict[tuple[int, int], np.ndarray]:
+def candidates(ink: np.ndarray, mask: np.ndarray, cuts: list[np.ndarray], height: float) -> dict[tuple[int, int], np.ndarray]:
     """Candidate digits of a piece: {(i, j): mask} for the ink between seams i and j (0 and n+1 are its edges)."""
-    cuts = seams(ink, mask, height)
     n = len(cuts)
     total = float(ink[mask].sum())
-    spans = {(0, n + 1): mask}
+    spans = {(0, n + 1): mask}  # the whole is always a candidate
     for i in range(n + 1):
         for j in range(i + 1, min(i + 4, n + 2)):
-            if (i, j) == (0, n + 1):
-                continue
             m = mask.copy()
             if i > 0:
                 m &= ~cuts[i - 1]
@@ -213,22 +221,29 @@ def candidates(ink: np.ndarray, mask: np.ndarray, height: float) -> dict[tuple[i
     return spans
 
 
-def best_chain(spans: dict[tuple[int, int], tuple[np.ndarray, float]]) -> list[np.ndarray]:
-    """The chain of candidate digits from the left edge to the right whose scores have the largest product."""
-    end = max(j for _, j in spans)
+def best_chain(spans: dict[tuple[int, int], tuple[np.ndarray, float]], crossings: list[float],
+               height: float) -> list[np.ndarray]:
+    """The chain of candidate digits from the left edge to the right that reads most surely: the product of
+    their scores, less for every stroke a cut crosses and for a digit wider than a digit usually is; [] if none."""
+    end = max((j for _, j in spans), default=0)
     best: dict[int, tuple[float, list[np.ndarray]]] = {0: (0.0, [])}
     for j in range(1, end + 1):
-        options = [
-            (best[i][0] + np.log(max(float(s), 1e-6)), best[i][1] + [m])
-            for (i, jj), (m, s) in spans.items() if jj == j and i in best
-        ]
+        options = []
+        for (i, jj), (m, s) in spans.items():
+            if jj != j or i not in best:
+                continue
+            left, right = columns(m)
+            value = np.log(max(s, 1e-6)) - WIDE * max(0.0, (right - left) / height - TYPICAL_WIDTH)
+            if i > 0:
+                value -= CUT + CROSSING * crossings[i - 1]
+            options.append((best[i][0] + value, best[i][1] + [m]))
         if options:
             best[j] = max(options, key=lambda o: o[0])
-    return best[end][1]
+    return best[end][1] if end in best else []
 
 
-def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[np.ndarray]:
-    """Masks (left of the seam) of the best ways to cut the piece, left to right: top-to-bottom paths through
+def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.ndarray, float]]:
+    """(left of the seam mask, strokes the seam crosses) of the best ways to cut the piece, left to right: top-to-bottom paths through
     the least ink, one pixel sideways per row at most, each within a band a quarter of the line's height wide."""
     x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
     margin, band = max(1, int(EDGE * height)), max(1, int(0.15 * height))
@@ -255,6 +270,8 @@ def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[np.ndarray]:
     minima = np.flatnonzero(seam_cost <= lowest + 1e-6)
     wanted = min(MAX_CUTS, round(2 * w / height) + 1)
     total_ink = float(ink[mask].sum())
+    piece = np.where(mask, ink, 0)[y : y + h, x : x + w]
+    width = max(stroke_width(piece), 1.0)
     lefts, sums = [], []
     cols = np.arange(w)
     for s in minima[np.argsort(seam_cost[minima], kind="stable")]:
@@ -269,9 +286,11 @@ def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[np.ndarray]:
         ink_left = float(ink[left].sum())
         # Each side keeps a tenth of the ink (a 1 beside an 8 has more), and no two seams cut the same way.
         if 0.1 * total_ink < ink_left < 0.9 * total_ink and all(abs(ink_left - t) > 0.02 * total_ink for t in sums):
-            lefts.append(left)
+            inside = (path >= 0) & (path < w)
+            crossed = float((piece[np.flatnonzero(inside), path[inside]] >= 0.5).sum()) / width
+            lefts.append((left, crossed))
             sums.append(ink_left)
             if len(lefts) == wanted:
                 break
-    order = np.argsort(sums)  # left to right: the more ink left of a seam, the further right it runs
+    order = np.argsort(sums, kind="stable")  # left to right: the more ink left of a seam, the further right it runs
     return [lefts[i] for i in order]
