@@ -23,7 +23,8 @@ Piece = tuple[np.ndarray, Box]  # (h, w) float32 soft ink of one digit, and wher
 Scorer = Callable[[list[np.ndarray]], np.ndarray]  # soft ink maps -> how surely each is one digit, (N,) in [0, 1]
 
 MAX_PIECES = 30  # past this many digit-sized pieces nothing is judged: the caller answers "too many" at once
-MARK = 0.45  # a stroke shorter than this (of the line's height) and not wide is part of a digit, not one
+MARK = 0.45  # a stroke shorter than this (of the line's height) is part of a digit (a bar, a foot), not one
+TALL = 0.6  # a candidate digit cut from a piece is at least this tall (of the line's height)
 NEAR = 0.6  # a mark joins a digit no further than this (of the line's height) away; else it stays its own piece
 OVERLAP = 0.3  # strokes whose columns overlap this much (of the narrower) are one digit before any judging
 TOUCH = 0.15  # neighbours closer than this (of the line's height) may be one digit: the model decides
@@ -104,7 +105,7 @@ def line_height(boxes: np.ndarray) -> float:
 
 def join_by_geometry(boxes: np.ndarray, height: float) -> list[list[int]]:
     """Component indices grouped into digits: marks join the nearest stroke, column-overlapping strokes join."""
-    marks = [i for i, (x, y, w, h) in enumerate(boxes) if h < MARK * height and w < 0.6 * height]
+    marks = [i for i, (x, y, w, h) in enumerate(boxes) if h < MARK * height]
     strokes = sorted(set(range(len(boxes))) - set(marks), key=lambda i: boxes[i, 0])
     if not strokes:  # only marks (a row of dashes): each is its own piece
         return [[i] for i in marks]
@@ -216,7 +217,9 @@ def candidates(ink: np.ndarray, mask: np.ndarray, cuts: list[np.ndarray], height
             if not m.any() or float(ink[m].sum()) < 0.03 * total:
                 continue
             left, right = columns(m)
-            if right - left <= MAX_WIDTH * height:
+            rows = np.flatnonzero(m.any(axis=1))
+            # A digit is about as tall as its line: a bar or a foot cut off is not one.
+            if right - left <= MAX_WIDTH * height and rows[-1] + 1 - rows[0] >= TALL * height:
                 spans[(i, j)] = m
     return spans
 
