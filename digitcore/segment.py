@@ -4,10 +4,12 @@ Three steps, each on boolean masks over the ink map:
   1. geometry: small marks (a 5's bar, a 7's crossbar, a dot) join the nearest digit-sized stroke, and
      strokes whose columns overlap join one digit (a 4 in two strokes);
   2. ambiguous joins: neighbours a hair apart are joined when the model reads them more surely as one digit;
-  3. cuts: wide pieces are cut along seams (top-to-bottom paths through the least ink, so they pass between
-     touching or overlapping digits) when the two halves read more surely than the whole.
+  3. cuts: a wide piece is cut along seams (top-to-bottom paths through the least ink, so they pass between
+     touching or overlapping digits); every run of up to three slices between seams is a candidate digit, and
+     the chain of candidates that reads most surely wins, each cut costing a little (more if it crosses strokes).
 The model is never imported: the caller passes `score`, which says how surely each soft ink map is one digit.
-All judging is batched, one call per round. Rows of ink separated by blank rows are lines, read top to bottom.
+Judging is batched: at most one call for the joins and one for the cuts of a line. Rows of ink separated by
+blank rows are lines, read top to bottom, each left to right, as one sequence.
 """
 from __future__ import annotations
 
@@ -22,16 +24,18 @@ Box = tuple[int, int, int, int]  # x, y, w, h in the ink map's pixels
 Piece = tuple[np.ndarray, Box]  # (h, w) float32 soft ink of one digit, and where it sits in the map
 Scorer = Callable[[list[np.ndarray]], np.ndarray]  # soft ink maps -> how surely each is one digit, (N,) in [0, 1]
 
+LINE_GAP = 0.25  # lines of writing are further apart than this (of the shorter line's height)
 MAX_PIECES = 30  # past this many digit-sized pieces nothing is judged: the caller answers "too many" at once
 MARK = 0.45  # a stroke shorter than this (of the line's height) is part of a digit (a bar, a foot), not one
 TALL = 0.6  # a candidate digit cut from a piece is at least this tall (of the line's height)
 NEAR = 0.6  # a mark joins a digit no further than this (of the line's height) away; else it stays its own piece
 OVERLAP = 0.3  # strokes whose columns overlap this much (of the narrower) are one digit before any judging
 TOUCH = 0.15  # neighbours closer than this (of the line's height) may be one digit: the model decides
-MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wider joins are never tried
+MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wider slices are not candidates
 CUT_WIDTH = 0.8  # pieces wider than this (of the line's height) are tried for a cut
 EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
-TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height); wider candidates score less
+TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height): wider candidates score less,
+                     # and wider neighbours are never joined
 WIDE = 5.0  # log-score lost per line height of width beyond TYPICAL_WIDTH
 CUT = 0.7  # log-score lost per cut: cutting needs evidence (the model reads fragments of a digit surely too)
 CROSSING = 0.5  # log-score lost per stroke a cut crosses: touching digits meet at one stroke, a cut digit at more
@@ -57,24 +61,24 @@ def split_digits(ink: np.ndarray, score: Scorer | None = None, limit: int = MAX_
 
 
 def lines(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(top, bottom) rows of each line of writing: bands of ink between blank rows; bands too thin to be a
-    line of digits (a 5's bar above its body) belong to the nearer neighbour."""
+    """(top, bottom) rows of each line of writing: bands of ink between blank rows. A band too thin to be a line
+    of digits (a 5's bar above its body) or a hair away from the next (a digit in two stacked strokes) is joined
+    to its neighbour."""
     rows = mask.any(axis=1)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
     bands = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
-    tallest = max(b - a for a, b in bands)
-    merged = True
-    while merged and len(bands) > 1:
-        merged = False
-        for i, (a, b) in enumerate(bands):
-            if b - a < 0.5 * tallest:
-                gap_up = a - bands[i - 1][1] if i > 0 else np.inf
-                gap_down = bands[i + 1][0] - b if i + 1 < len(bands) else np.inf
-                j = i - 1 if gap_up <= gap_down else i + 1
-                bands[min(i, j)] = [bands[min(i, j)][0], bands[max(i, j)][1]]
-                del bands[max(i, j)]
-                merged = True
-                break
+    while len(bands) > 1:
+        tallest = max(b - a for a, b in bands)
+        gaps = [bands[i + 1][0] - bands[i][1] for i in range(len(bands) - 1)]
+        heights = [b - a for a, b in bands]
+        joins = [
+            i for i in range(len(gaps))
+            if min(heights[i], heights[i + 1]) < 0.5 * tallest or gaps[i] < LINE_GAP * min(heights[i], heights[i + 1])
+        ]
+        if not joins:
+            break
+        i = min(joins, key=lambda i: gaps[i])  # the closest pair first
+        bands[i : i + 2] = [[bands[i][0], bands[i + 1][1]]]
     return [(a, b) for a, b in bands]
 
 

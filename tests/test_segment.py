@@ -69,6 +69,15 @@ def test_a_digit_in_two_stacked_strokes_is_one_piece(mnist_sample):
         assert len(split_digits(ink)) == 3, label
 
 
+def test_a_digit_cut_across_alone_is_one_line_and_one_piece(mnist_sample):
+    for label in (8, 3, 5):
+        digit = ink_of(first_of(mnist_sample, label))
+        rows = np.flatnonzero(digit.any(axis=1))
+        ink, _ = line([cut(digit, (rows[0] + rows[-1]) // 2, gap=4)], gap=0)
+        assert not ink.any(axis=1)[(rows[0] + rows[-1]) // 2 + 8]  # a blank row across: two bands of ink
+        assert len(split_digits(ink)) == 1, label
+
+
 def test_a_bar_beside_its_digit_is_part_of_it(mnist_sample):
     body = ink_of(first_of(mnist_sample, 5))
     ink, (left,) = line([body], gap=0)
