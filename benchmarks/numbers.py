@@ -162,21 +162,31 @@ def score(recognizer: Any, items: list[Item]) -> dict:
     singles = [recognizer.predict(picture).label for picture, _ in items]
     got = [r.number for r in readings]
     right = [g == want for g, want in zip(got, expected)]
+    # Segmentation apart from recognition: as many pieces as digits, and then each digit read right.
+    counted = [len(r.digits) == len(want or "") for r, want in zip(readings, expected)]
+    pairs = [(d.label, int(c)) for r, want, ok in zip(readings, expected, counted) if ok and want
+             for d, c in zip(r.digits, want)]
     single_right = [(None if s is None else str(s)) == want for s, want in zip(singles, expected)]
     return {
         "n": len(items),
         "read": sum(right) / max(len(items), 1),
         "predict": sum(single_right) / max(len(items), 1),
+        "count": sum(counted) / max(len(items), 1),
+        "digits": sum(a == b for a, b in pairs) / max(len(pairs), 1),
         "ms": 1e3 * float(np.median(seconds)) if seconds else 0.0,
         "wrong": [(i, expected[i], got[i], readings[i]) for i, ok in enumerate(right) if not ok],
     }
 
 
 def format_table(results: dict[str, dict]) -> str:
-    """One row per kind: whole strings right through read and through predict, and read's median time."""
-    lines = [f"{'kind':<11} {'n':<5} {'read':<8} {'predict':<9} read p50"]
+    """One row per kind: whole strings right through read and through predict, segmentation's count, digits
+    read right, and read's median time."""
+    lines = [f"{'kind':<11} {'n':<5} {'read':<8} {'predict':<9} {'count':<7} {'digits':<8} read p50"]
     for kind, r in results.items():
-        lines.append(f"{kind:<11} {r['n']:<5} {r['read']:<8.3f} {r['predict']:<9.3f} {r['ms']:.1f} ms")
+        lines.append(f"{kind:<11} {r['n']:<5} {r['read']:<8.3f} {r['predict']:<9.3f} {r['count']:<7.3f} "
+                     f"{r['digits']:<8.3f} {r['ms']:.1f} ms")
+    lines.append("read: whole strings right through Recognizer.read; predict: through Recognizer.predict (one digit);\n"
+                 "count: as many pieces as digits; digits: each digit read right, where the count is right")
     return "\n".join(lines)
 
 
