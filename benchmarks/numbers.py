@@ -183,8 +183,9 @@ def format_table(results: dict[str, dict]) -> str:
     read right, and read's median time."""
     lines = [f"{'kind':<11} {'n':<5} {'read':<8} {'predict':<9} {'count':<7} {'digits':<8} read p50"]
     for kind, r in results.items():
+        digits = "-" if kind == "blank" else f"{r['digits']:.3f}"
         lines.append(f"{kind:<11} {r['n']:<5} {r['read']:<8.3f} {r['predict']:<9.3f} {r['count']:<7.3f} "
-                     f"{r['digits']:<8.3f} {r['ms']:.1f} ms")
+                     f"{digits:<8} {r['ms']:.1f} ms")
     lines.append("read: whole strings right through Recognizer.read; predict: through Recognizer.predict (one digit);\n"
                  "count: as many pieces as digits; digits: each digit read right, where the count is right")
     return "\n".join(lines)
