@@ -40,7 +40,9 @@ WIDE = 5.0  # log-score lost per line height of width beyond TYPICAL_WIDTH
 CUT = 0.7  # log-score lost per cut: cutting needs evidence (the model reads fragments of a digit surely too)
 CROSSING = 0.5  # log-score lost per stroke a cut crosses: touching digits meet at one stroke, a cut digit at more
 SEAM_STEP = 0.5  # ink-free cost of a seam pixel: seams prefer short, near-vertical paths
-MAX_CUTS = 6  # candidate seams per piece at most (two per digit width)
+BAND = 0.15  # a seam strays at most this far (of the line's height) sideways from where it starts
+MAX_CUTS = 6  # candidate seams per piece at most
+CUTS_PER_HEIGHT = 2.0  # candidate seams per line height of a piece's width (about two per digit)
 
 
 def split_digits(ink: np.ndarray, score: Scorer | None = None, limit: int = MAX_PIECES) -> list[Piece]:
@@ -253,7 +255,7 @@ def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.nda
     """(left of the seam mask, strokes the seam crosses) of the best ways to cut the piece, left to right: top-to-bottom paths through
     the least ink, one pixel sideways per row at most, each within a band a quarter of the line's height wide."""
     x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
-    margin, band = max(1, int(EDGE * height)), max(1, int(0.15 * height))
+    margin, band = max(1, int(EDGE * height)), max(1, int(BAND * height))
     if w <= 2 * margin:
         return []
     cost = np.pad(np.where(mask, ink, 0)[y : y + h, x : x + w] * 10 + SEAM_STEP, ((0, 0), (band, band)),
@@ -275,7 +277,7 @@ def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.nda
     window = np.ones((1, 2 * (margin // 2) + 1), np.uint8)
     lowest = cv2.erode(seam_cost.astype(np.float32)[None, :], window, borderType=cv2.BORDER_REPLICATE)[0]
     minima = np.flatnonzero(seam_cost <= lowest + 1e-6)
-    wanted = min(MAX_CUTS, round(2 * w / height) + 1)
+    wanted = min(MAX_CUTS, round(CUTS_PER_HEIGHT * w / height) + 1)
     total_ink = float(ink[mask].sum())
     piece = np.where(mask, ink, 0)[y : y + h, x : x + w]
     width = max(stroke_width(piece), 1.0)
