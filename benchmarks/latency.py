@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         colour = pre.halve(pre.to_uint8(picture), pre.WORK_SIDE)
         grey = pre.to_grey(colour)
         small = pre.shrink(grey, pre.WORK_SIDE)
-        ink = pre.extract_ink(small)
+        ink = pre.extract_ink(small)[0]  # (soft ink, origin) since the reading layer
         model_input = pre.to_model_input(picture)[None]
         stages = {
             "  halve the colour picture": lambda: pre.halve(pre.to_uint8(picture), pre.WORK_SIDE),
