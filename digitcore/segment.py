@@ -40,6 +40,7 @@ WIDE = 5.0  # log-score lost per line height of width beyond TYPICAL_WIDTH
 CUT = 0.7  # log-score lost per cut: cutting needs evidence (the model reads fragments of a digit surely too)
 CROSSING = 0.5  # log-score lost per stroke a cut crosses: touching digits meet at one stroke, a cut digit at more
 SEAM_STEP = 0.5  # ink-free cost of a seam pixel: seams prefer short, near-vertical paths
+SEAM_ROWS = 48  # seams are searched at most this many rows tall: enough to pass between digits, and fast
 BAND = 0.15  # a seam strays at most this far (of the line's height) sideways from where it starts
 MAX_CUTS = 6  # candidate seams per piece at most
 CUTS_PER_HEIGHT = 2.0  # candidate seams per line height of a piece's width (about two per digit)
@@ -51,6 +52,8 @@ def split_digits(ink: np.ndarray, score: Scorer | None = None, limit: int = MAX_
     score judges ambiguous joins and cuts (without it, only geometry decides). More than `limit` pieces are
     returned unjudged, so a caller can refuse scribble or text fast."""
     pieces: list[Piece] = []
+    if not (ink > 0).any():
+        return pieces
     for top, bottom in lines(ink > 0):
         band = ink[top:bottom]
         masks = split_line(band, score, limit - len(pieces))
@@ -252,54 +255,67 @@ def best_chain(spans: dict[tuple[int, int], tuple[np.ndarray, float]], crossings
 
 
 def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.ndarray, float]]:
-    """(left of the seam mask, strokes the seam crosses) of the best ways to cut the piece, left to right: top-to-bottom paths through
-    the least ink, one pixel sideways per row at most, each within a band a quarter of the line's height wide."""
+    """The best ways to cut the piece in two, left to right, as (mask of the ink left of the seam, strokes the
+    seam crosses). Seams are top-to-bottom paths through the least ink, one pixel sideways per row at most and
+    within BAND of where they start, searched on the piece shrunk to at most SEAM_ROWS rows."""
     x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
-    margin, band = max(1, int(EDGE * height)), max(1, int(BAND * height))
-    if w <= 2 * margin:
+    piece = np.where(mask, ink, 0)[y : y + h, x : x + w]
+    shrink = max(1.0, h / SEAM_ROWS)
+    small = piece if shrink == 1 else cv2.resize(
+        piece, (max(1, round(w / shrink)), max(1, round(h / shrink))), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape
+    margin, band = max(1, int(EDGE * height / shrink)), max(1, int(BAND * height / shrink))
+    if sw <= 2 * margin:
         return []
-    cost = np.pad(np.where(mask, ink, 0)[y : y + h, x : x + w] * 10 + SEAM_STEP, ((0, 0), (band, band)),
-                  constant_values=SEAM_STEP)
-    starts = np.arange(margin, w - margin)
-    offsets = np.arange(-band, band + 1)
-    at = starts[:, None] + offsets[None, :] + band  # (starts, offsets) columns in the padded cost
-    total = cost[0][at]
-    moves = np.empty((h, *at.shape), np.int8)  # the step (-1, 0, 1) taken into each cell
-    for r in range(1, h):  # total[s, o]: the cheapest path from the top row to row r, column starts[s] + o
-        stay, from_left, from_right = total, np.full_like(total, np.inf), np.full_like(total, np.inf)
-        from_left[:, 1:], from_right[:, :-1] = total[:, :-1], total[:, 1:]
-        stacked = np.stack([from_left, stay, from_right])
-        moves[r] = stacked.argmin(axis=0) - 1
-        total = cost[r][at] + stacked.min(axis=0)
-    ends = total.argmin(axis=1)
-    seam_cost = total[np.arange(len(starts)), ends]
+    starts, ends, moves, seam_cost = seam_search(small * 10 + SEAM_STEP, margin, band)
     # Local minima of the seam cost along the starts (each the cheapest within half a margin), cheapest first.
     window = np.ones((1, 2 * (margin // 2) + 1), np.uint8)
     lowest = cv2.erode(seam_cost.astype(np.float32)[None, :], window, borderType=cv2.BORDER_REPLICATE)[0]
     minima = np.flatnonzero(seam_cost <= lowest + 1e-6)
+    minima = minima[np.argsort(seam_cost[minima], kind="stable")]
     wanted = min(MAX_CUTS, round(CUTS_PER_HEIGHT * w / height) + 1)
-    total_ink = float(ink[mask].sum())
-    piece = np.where(mask, ink, 0)[y : y + h, x : x + w]
+    total_ink = float(piece.sum())
     width = max(stroke_width(piece), 1.0)
-    lefts, sums = [], []
+    rows_small = np.minimum((np.arange(h) * sh) // h, sh - 1)  # the small row each full row comes from
     cols = np.arange(w)
-    for s in minima[np.argsort(seam_cost[minima], kind="stable")]:
+    found: list[tuple[np.ndarray, float, float]] = []  # (left mask, strokes crossed, ink left of the seam)
+    for s in minima[: 4 * wanted]:
         o = int(ends[s])
-        path = np.empty(h, np.int64)
-        for r in range(h - 1, -1, -1):
-            path[r] = starts[s] + offsets[o]
+        path_small = np.empty(sh, np.int64)
+        for r in range(sh - 1, -1, -1):
+            path_small[r] = starts[s] + o - band
             o += int(moves[r, s, o]) if r > 0 else 0
-        left = np.zeros_like(mask)
-        left[y : y + h, x : x + w] = cols[None, :] < path[:, None]
-        left &= mask
-        ink_left = float(ink[left].sum())
+        path = np.round((path_small[rows_small] + 0.5) * w / sw).astype(np.int64)  # back to the piece's columns
+        left_of = cols[None, :] < path[:, None]
+        ink_left = float(piece[left_of].sum())
         # Each side keeps a tenth of the ink (a 1 beside an 8 has more), and no two seams cut the same way.
-        if 0.1 * total_ink < ink_left < 0.9 * total_ink and all(abs(ink_left - t) > 0.02 * total_ink for t in sums):
-            inside = (path >= 0) & (path < w)
-            crossed = float((piece[np.flatnonzero(inside), path[inside]] >= 0.5).sum()) / width
-            lefts.append((left, crossed))
-            sums.append(ink_left)
-            if len(lefts) == wanted:
-                break
-    order = np.argsort(sums, kind="stable")  # left to right: the more ink left of a seam, the further right it runs
-    return [lefts[i] for i in order]
+        if not (0.1 * total_ink < ink_left < 0.9 * total_ink) or any(abs(ink_left - t) <= 0.02 * total_ink for *_, t in found):
+            continue
+        inside = (path >= 0) & (path < w)
+        crossed = float((piece[np.flatnonzero(inside), path[inside]] >= 0.5).sum()) / width
+        left = np.zeros_like(mask)
+        left[y : y + h, x : x + w] = left_of
+        found.append((left & mask, crossed, ink_left))
+        if len(found) == wanted:
+            break
+    found.sort(key=lambda f: f[2])  # left to right: the more ink left of a seam, the further right it runs
+    return [(left, crossed) for left, crossed, _ in found]
+
+
+def seam_search(cost: np.ndarray, margin: int, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cheapest top-to-bottom paths through cost (h, w), one starting at each column a margin from the edges
+    and keeping within band columns of it: (starts, end offset index, moves (h, starts, offsets), path cost)."""
+    h, w = cost.shape
+    cost = np.pad(cost, ((0, 0), (band, band)), constant_values=SEAM_STEP)
+    starts = np.arange(margin, w - margin)
+    at = starts[:, None] + np.arange(2 * band + 1)[None, :]  # (starts, offsets) columns in the padded cost
+    total = cost[0][at]
+    moves = np.zeros((h, *at.shape), np.int8)  # the step (-1, 0, 1) into each cell, to trace paths back
+    for r in range(1, h):  # total[s, o]: the cheapest path from the top row to row r, column starts[s] + o - band
+        from_left, from_right = np.full_like(total, np.inf), np.full_like(total, np.inf)
+        from_left[:, 1:], from_right[:, :-1] = total[:, :-1], total[:, 1:]
+        stacked = np.stack([from_left, total, from_right])
+        moves[r] = stacked.argmin(axis=0) - 1
+        total = cost[r][at] + stacked.min(axis=0)
+    ends = total.argmin(axis=1)
+    return starts, ends, moves, total[np.arange(len(starts)), ends]
