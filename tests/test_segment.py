@@ -3,7 +3,6 @@ import time
 
 import cv2
 import numpy as np
-import pytest
 
 from digitcore.segment import MAX_PIECES, split_digits
 
