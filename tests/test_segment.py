@@ -1,6 +1,4 @@
 """Segmentation: pure tests on ink maps built from real MNIST test digits, and a few through Recognizer.read."""
-import time
-
 import cv2
 import numpy as np
 
@@ -107,10 +105,8 @@ def test_scribble_is_answered_at_once_without_judging():
     for x in rng.choice(np.arange(0, 1990, 12), size=150, replace=False):
         ink[10 + rng.integers(0, 20) : 40, x : x + 4] = 1.0
     judged = []
-    started = time.perf_counter()
     pieces = split_digits(ink, lambda maps: judged.append(len(maps)) or np.ones(len(maps), np.float32))
-    assert len(pieces) > MAX_PIECES and not judged
-    assert time.perf_counter() - started < 0.5
+    assert len(pieces) > MAX_PIECES and not judged  # no work beyond finding the components
 
 
 def test_the_scorer_decides_a_cut(mnist_sample):
@@ -161,13 +157,14 @@ def test_read_touching_pairs(recognizer, mnist_sample):
     assert right >= 7  # of 10 (8 measured; the column-overlap grouping this replaced: 4)
 
 
-def test_read_blank_and_too_many(recognizer):
+def test_read_blank_and_too_many(recognizer, monkeypatch):
     blank = recognizer.read(np.full((300, 600), 255, np.uint8))
     assert blank.number is None and blank.reason == "empty"
     picture = np.full((200, 2400), 255, np.uint8)
     for x in range(20, 2380, 40):
         picture[60:140, x : x + 8] = 0  # 59 strokes: too many for a number
-    started = time.perf_counter()
+    judged = []
+    monkeypatch.setattr(recognizer, "piece_scores", lambda maps: judged.append(len(maps)) or np.ones(len(maps)))
     reading = recognizer.read(picture)
     assert reading.number is None and reading.reason == "too many pieces"
-    assert time.perf_counter() - started < 1.0
+    assert not judged  # answered without judging a single piece
