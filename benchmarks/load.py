@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -330,6 +331,53 @@ def plain_right(result: tuple[list[float], list[str], float], total: int) -> tup
     return len(times) - sum(e.startswith("wrong label") for e in errors), total
 
 
+def shared_client_losses(url: str, picture: Path, threads: int, calls: int, shared: bool) -> dict[str, int]:
+    """`calls` uploads from `threads` threads through one shared gradio_client Client (shared=True) or one Client per
+    thread: how many came back right, and each kind of failure by name."""
+    from gradio_client import Client, handle_file
+
+    upload, outcomes = handle_file(str(picture)), {}
+    one = Client(url, verbose=False, ssl_verify=False) if shared else None
+    own = threading.local()
+
+    def call(_: int) -> str:
+        client = one or getattr(own, "client", None)
+        if client is None:
+            client = own.client = Client(url, verbose=False, ssl_verify=False)
+        try:
+            return "right" if top_label(client.predict(upload, api_name="/predict")) == "3" else "wrong label"
+        except BaseException as e:  # CancelledError is a BaseException on Python 3.8+
+            return type(e).__name__
+
+    with ThreadPoolExecutor(threads) as pool:
+        for outcome in pool.map(call, range(calls)):
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def shared_client_check(url: str | None, threads: int, calls: int) -> None:
+    """The shared-Client losses against the echo app (no model, no file read) and app.py, or against url."""
+    with tempfile.TemporaryDirectory() as tmp:
+        picture = digit_picture(Path(tmp))
+        targets = [("url", url, None)] if url else [("echo app", None, ROOT / "benchmarks" / "echo_app.py"), ("app.py", None, ROOT / "app.py")]
+        for name, target, app in targets:
+            process = None
+            if app is not None:
+                port = free_port()
+                process, _ = start_app(port, app)
+                target = f"http://127.0.0.1:{port}/"
+            try:
+                for shared in (True, False):
+                    t = time.perf_counter()
+                    outcomes = shared_client_losses(target, picture, threads, calls, shared)
+                    print(f"{name}: {calls} calls from {threads} threads, {'one shared Client' if shared else 'a Client per thread'}: "
+                          f"{outcomes} in {time.perf_counter() - t:.0f} s", flush=True)
+            finally:
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
+
+
 def report_concurrency(name: str, times: list[float], errors: list[str], seconds: float, server_cpu: float) -> None:
     ms = np.array(times)
     print(f"{name} for {seconds:.0f} s: {len(ms)} requests served, {len(errors)} errors, "
@@ -410,8 +458,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compare", type=int, metavar="N", help="compare 1 replica with N behind nginx, in one run")
     parser.add_argument("--affinity", action="store_true", help="check each nginx balancing rule with each kind of client")
     parser.add_argument("--requests", type=int, default=2000, help="uploads per load with --url or --compare (default: %(default)s)")
+    parser.add_argument("--shared-client", type=int, metavar="CALLS",
+                        help="CALLS uploads from --clients threads sharing one gradio_client Client, then one Client each, "
+                             "to the echo app and to app.py (or --url): what is lost")
     parser.add_argument("--calls", type=int, default=5, help="uploads per user with --affinity (default: %(default)s)")
     args = parser.parse_args(argv)
+    if args.shared_client:
+        return shared_client_check(args.url, args.clients, args.shared_client)
     if args.url:
         with tempfile.TemporaryDirectory() as tmp:
             url = args.url if args.url.endswith("/") else args.url + "/"

@@ -152,3 +152,13 @@ def test_every_copy_source_exists_and_is_sent_to_the_build():
     assert not missing
     assert all(sent(src.rstrip("/")) for src in sources)
     assert not sent("tests") and not sent(".git") and not sent("benchmarks")
+
+
+def test_kubernetes_manifests_match_the_container():
+    import yaml
+
+    deployment, service = (yaml.safe_load((ROOT / "deploy" / "k8s" / f"{n}.yaml").read_text()) for n in ("deployment", "service"))
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["ports"][0]["containerPort"] == 7860 == service["spec"]["ports"][0]["targetPort"]
+    assert deployment["spec"]["selector"]["matchLabels"] == service["spec"]["selector"]
+    assert service["spec"]["sessionAffinity"] == "ClientIP"
