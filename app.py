@@ -1,4 +1,4 @@
-"""Handwritten digit recognizer: draw a digit or upload a picture of one, and see what the CNN reads.
+"""Handwritten digit recognizer: draw a digit or a number, or upload a picture of one, and see what the CNN reads.
 
     python app.py [--port 7860] [--host 127.0.0.1] [--model models/digits.keras] [--share]
 """
@@ -19,7 +19,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
-from digitcore import InvalidImage, ModelError, Recognizer, metrics  # noqa: E402
+from digitcore import Digit, InvalidImage, ModelError, Prediction, Reading, Recognizer, metrics  # noqa: E402
+from digitcore.images import as_array, to_rgb  # noqa: E402
+from digitcore.predict import EMPTY, NOT_A_DIGIT  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 EXAMPLE_PICTURES = ["three_photo.jpg", "seven_sketch.png", "two_pen.jpg", "blank_paper.jpg"]  # examples/make_examples.py
@@ -27,6 +29,10 @@ NO_DIGIT = "no digit found"
 MAX_FILE_SIZE = "10mb"
 SHOWN_SCALE = 8  # the 28x28 model input is shown 8x larger, pixel for pixel
 model_path: str | None = None  # --model; None means digitcore's default, models/digits.keras
+CSS = """
+#number, #number * { font-size: 64px; font-weight: 700; line-height: 1.15; letter-spacing: 0.06em; }
+#number .why { font-size: 28px; font-weight: 600; letter-spacing: normal; color: var(--body-text-color-subdued); }
+"""
 
 # Gradio's sketchpad opens with no tool selected ("select the draw tool to start") and ignores strokes
 # until the brush button is clicked. Click it for the user whenever the sketchpad has no tool selected
@@ -50,35 +56,95 @@ def recognizer() -> Recognizer:
     return Recognizer.load(model_path)
 
 
-def read_digit(picture: Any) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
-    """Sketchpad value or image file path -> (the Label's value, the (28, 28) input the model saw)."""
+def read_picture(picture: Any) -> tuple[np.ndarray | None, Reading | None]:
+    """Sketchpad value or image file path -> (the picture as an array, its reading); a bad file is a gr.Error."""
     if picture is None:
         return None, None
     try:
-        prediction = recognizer().predict(picture)
+        array = as_array(picture)
+        return array, recognizer().read(array)
     except InvalidImage as e:
         message = str(e).removeprefix(f"{picture}: ")  # the server's temporary path means nothing to the user
         raise gr.Error(message) from None
-    if prediction.label is None:
-        return NO_DIGIT, None
-    return {str(digit): float(p) for digit, p in enumerate(prediction.probabilities)}, prediction.model_input
 
 
-def recognize(picture: Any) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
-    """Sketchpad value or image file path -> (the Label's value, the model's input enlarged for display)."""
-    label_value, model_input = read_digit(picture)
-    return label_value, enlarge(model_input)
+def label_value(digit: Digit | Prediction) -> dict[str, float]:
+    """The Label's value for one piece: its 10 probabilities, or "not a digit" above the closest digits."""
+    if digit.label is not None or not isinstance(digit, Digit):
+        return {str(d): float(p) for d, p in enumerate(digit.probabilities)}
+    rest = 1.0 - digit.not_digit  # the digits' share: small, so none of them looks like an answer
+    return {NOT_A_DIGIT: digit.not_digit, **{str(d): float(p) * rest for d, p in enumerate(digit.probabilities)}}
 
 
-def recognize_upload(upload: dict[str, Any] | None) -> tuple[dict[str, float] | str | None, np.ndarray | None]:
-    """The page's upload, the file as it is (Gradio's own decoding would refuse a bad one without saying why)
-    -> (the Label's value, what the model saw)."""
+def number_html(reading: Reading | None) -> str:
+    """The number, large; or in words why there is none. One digit is shown by the Label itself, as it always was."""
+    if reading is None or reading.reason == EMPTY or (reading.single and reading.number):
+        return ""
+    if reading.number is None:
+        return f'<span class="why">{reading.reason}</span>'
+    return reading.number
+
+
+def show(array: np.ndarray | None, reading: Reading | None) -> tuple:
+    """A reading -> updates for (number, label, seen, boxes, pieces): one digit as a Label and its 28x28 input,
+    a number as boxes over the picture and each digit's input with its probabilities."""
+    number = number_html(reading)
+    if reading is None or not reading.digits:
+        label = None if reading is None else NO_DIGIT if reading.reason == EMPTY else reading.reason
+        return number, gr.update(value=label, visible=True), gr.update(value=None, visible=True), *hide_number()
+    single = reading.single
+    if single is not None:
+        return number, gr.update(value=label_value(single), visible=True), gr.update(value=enlarge(single.model_input), visible=True), *hide_number()
+    boxes = [((x, y, x + w, y + h), f"{i + 1}: {caption(d)}") for i, (d, (x, y, w, h)) in enumerate((d, d.box) for d in reading.digits)]
+    gallery = [(enlarge(d.model_input), f"{i + 1}: {caption(d, top=3)}") for i, d in enumerate(reading.digits)]
+    return (
+        number,
+        gr.update(visible=False),
+        gr.update(visible=False),
+        gr.update(value=(to_rgb(array), boxes), visible=True),
+        gr.update(value=gallery, visible=True),
+    )
+
+
+def hide_number() -> tuple:
+    return gr.update(value=None, visible=False), gr.update(value=None, visible=False)
+
+
+def caption(digit: Digit, top: int = 1) -> str:
+    """"4 (98%)", with the runners-up when top > 1; "not a digit (91%)" for a rejected piece."""
+    if digit.label is None:
+        return f"{NOT_A_DIGIT} ({digit.not_digit:.0%})"
+    order = np.argsort(-digit.probabilities)[:top]
+    return ", ".join(f"{d} ({digit.probabilities[d]:.0%})" for d in order)
+
+
+def recognize(picture: Any) -> tuple:
+    """Sketchpad value or image file path -> updates for (number, label, seen, boxes, pieces)."""
+    return show(*read_picture(picture))
+
+
+def recognize_upload(upload: dict[str, Any] | None) -> tuple:
+    """The page's upload, the file as it is (Gradio's own decoding would refuse a bad one without saying why)."""
     return recognize(upload and upload["path"])
 
 
 def predict_upload(upload: dict[str, Any] | None) -> dict[str, float] | str | None:
-    """/predict, for API callers: the Label's value alone, so they get no image file to download."""
-    return read_digit(upload and upload["path"])[0]
+    """/predict, for API callers: the picture read as one digit, the Label's value alone (no image to download)."""
+    if upload is None:
+        return None
+    try:
+        prediction = recognizer().predict(upload["path"])
+    except InvalidImage as e:
+        raise gr.Error(str(e).removeprefix(f"{upload['path']}: ")) from None
+    if prediction.label is None:
+        return NO_DIGIT if prediction.reason == EMPTY else NOT_A_DIGIT
+    return label_value(prediction)
+
+
+def read_upload(upload: dict[str, Any] | None) -> dict | None:
+    """/read, for API callers: the number, each digit with its box and confidence, and why nothing was read."""
+    _, reading = read_picture(upload and upload["path"])
+    return None if reading is None else reading.to_dict()
 
 
 def enlarge(model_input: np.ndarray | None) -> np.ndarray | None:
@@ -89,22 +155,32 @@ def enlarge(model_input: np.ndarray | None) -> np.ndarray | None:
 
 
 with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
-    gr.Markdown("# Digit recognizer\nDraw a digit 0-9 on the canvas, or upload a photo of one: a CNN trained on MNIST reads it.")
+    gr.Markdown(
+        "# Digit recognizer\nWrite a digit or a number on the canvas, or upload a photo of one: a CNN trained on "
+        "MNIST reads it."
+    )
     # The outputs are made first (the examples refer to them) and placed on the right below.
+    number = gr.HTML(elem_id="number", render=False)
     label = gr.Label(num_top_classes=10, label="Prediction", elem_id="prediction", render=False)
     seen = gr.Image(
         label="What the model saw (28x28)", interactive=False, height=240, buttons=[], elem_id="model-input", render=False
     )
+    boxes = gr.AnnotatedImage(label="Digits found", visible=False, elem_id="boxes", render=False)
+    pieces = gr.Gallery(
+        label="What the model saw, digit by digit", visible=False, columns=6, height=200, elem_id="pieces", render=False
+    )
+    outputs = [number, label, seen, boxes, pieces]
+    reading_json = gr.JSON(visible=False, render=False)  # /read's output: an API answer, never shown on the page
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             with gr.Tab("Draw"):
                 sketchpad = gr.Sketchpad(
                     elem_id="sketchpad",  # SELECT_BRUSH_JS finds the brush button under this id
                     show_label=False,
-                    canvas_size=(480, 480),
+                    canvas_size=(720, 360),  # room for a number written along one line
                     fixed_canvas=True,
-                    height="min(560px, 110vw)",  # the 480 px canvas near 100% on a laptop, fitted to a phone
-                    brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),  # a 24 px wide stroke
+                    height="min(420px, 70vw)",
+                    brush=gr.Brush(default_size=10, colors=["#000000"], color_mode="fixed"),
                     eraser=gr.Eraser(default_size=24),
                     layers=False,
                     transforms=(),
@@ -112,7 +188,7 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
                 )
             with gr.Tab("Upload a picture"):
                 upload = gr.Image(
-                    label="Photo or scan of one digit",
+                    label="Photo or scan of a digit or a number",
                     sources=("upload", "webcam", "clipboard"),
                     type="filepath",
                     image_mode=None,  # examples reach digitcore as the files they are, like uploads
@@ -122,18 +198,22 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
                 gr.Examples(
                     examples=[str(EXAMPLES / name) for name in EXAMPLE_PICTURES],
                     inputs=upload,
-                    outputs=[label, seen],
+                    outputs=outputs,
                     fn=recognize,
                     run_on_click=True,
                     cache_examples=False,
                 )
         with gr.Column(scale=2, min_width=240):
+            number.render()
             label.render()
             seen.render()
+            boxes.render()
+            pieces.render()
+            reading_json.render()
     sketchpad.change(
         recognize,
         sketchpad,
-        [label, seen],
+        outputs,
         trigger_mode="always_last",  # while the model works, only the latest drawing waits: no stale backlog
         concurrency_limit=2,
         show_progress="hidden",  # no spinner flashing over the label on every stroke
@@ -143,19 +223,20 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
     upload.upload(
         recognize_upload,
         upload,
-        [label, seen],
+        outputs,
         preprocess=False,  # the raw upload: Gradio decoding a bad file first would fail with a bare "Error"
-        concurrency_limit=4,  # a prediction is a few ms of numpy/TF that releases the GIL: serve several at once
+        concurrency_limit=4,  # a prediction is a few ms of numpy that releases the GIL: serve several at once
         concurrency_id="upload",
         show_progress="minimal",
         api_visibility="private",
     )
-    # /predict is an endpoint of its own (no trigger: the page never runs it), so the page decodes an upload
-    # once and an API call keeps nothing between calls. It shares the page's upload workers.
+    # /predict and /read are endpoints of their own (no trigger: the page never runs them), so the page decodes
+    # an upload once and an API call keeps nothing between calls. They share the page's upload workers.
     gr.on(
         [], predict_upload, upload, label, api_name="predict", preprocess=False, concurrency_limit=4, concurrency_id="upload"
     )
-    upload.clear(lambda: (None, None), None, [label, seen], show_progress="hidden", api_visibility="private")
+    gr.on([], read_upload, upload, reading_json, api_name="read", preprocess=False, concurrency_id="upload")
+    upload.clear(lambda: show(None, None), None, outputs, show_progress="hidden", api_visibility="private")
     demo.load(None, js=SELECT_BRUSH_JS)
 
 
@@ -194,8 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         served = recognizer()
     except ModelError as e:
         sys.exit(f"error: {e}")
-    if not hasattr(served.predict, "__wrapped__"):  # count and time every predict, once however often main runs
-        served.predict = metrics.observe_predict(served.predict)
+    metrics.observe(served)  # count and time every read and predict it serves
 
     try:
         demo.launch(
@@ -207,6 +287,7 @@ def main(argv: list[str] | None = None) -> None:
             state_session_capacity=1000,
             app_kwargs=metrics.serve_metrics(f"{socket.gethostname()}:{port}"),  # /metrics, this replica's
             prevent_thread_lock=True,
+            css=CSS,
         )
     except OSError as e:  # the port is taken, or the host is not an address of this machine
         sys.exit(f"error: cannot serve on {host}:{port} (port taken, or not this machine's address): {e}")

@@ -104,7 +104,7 @@ def run_predict(args: argparse.Namespace) -> int:
     failures = 0
     for path in args.files:
         try:
-            p = recognizer.predict(read_image(path))
+            reading = recognizer.read(read_image(path))
         except InvalidImage as e:
             failures += 1
             if args.json:
@@ -113,11 +113,17 @@ def run_predict(args: argparse.Namespace) -> int:
                 print(f"{path}: error: {e}", flush=True)
             continue
         if args.json:
-            probabilities = {str(d): round(float(q), 6) for d, q in enumerate(p.probabilities)}
-            print(json.dumps({"path": str(path), "label": p.label, "probabilities": probabilities}), flush=True)
-        elif p.label is None:
-            print(f"{path}: no digit found")
+            print(json.dumps({"path": str(path), **reading.to_dict()}), flush=True)
         else:
-            top = sorted(enumerate(p.probabilities), key=lambda dq: -dq[1])[:3]
-            print(f"{path}: {p.label}  (" + ", ".join(f"{d}: {q:.3f}" for d, q in top) + ")")
+            print(f"{path}: {describe(reading)}", flush=True)
     return 1 if failures else 0
+
+
+def describe(reading) -> str:
+    """One line for a person: the number, with the top probabilities when it is one digit, or why there is none."""
+    if reading.number is None:
+        return {"empty": "no digit found"}.get(reading.reason, reading.reason)
+    if reading.single is None:
+        return f"{reading.number}  ({len(reading.digits)} digits, least sure {min(d.confidence for d in reading.digits):.3f})"
+    top = sorted(enumerate(reading.probabilities), key=lambda dq: -dq[1])[:3]
+    return f"{reading.number}  (" + ", ".join(f"{d}: {q:.3f}" for d, q in top) + ")"

@@ -95,3 +95,18 @@ def pil_to_array(picture: Image.Image) -> np.ndarray:
     elif mode not in ("L", "LA", "RGB", "RGBA"):  # CMYK, YCbCr, LAB, HSV, RGBa...
         picture = picture.convert("RGBA" if "A" in mode or "a" in mode else "RGB")
     return np.asarray(picture)
+
+
+def to_rgb(picture: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 for showing a picture to a person: grey repeated, transparency composited onto white."""
+    from digitcore.preprocess import to_uint8
+
+    picture = to_uint8(picture)
+    if picture.ndim == 2:
+        return np.repeat(picture[..., None], 3, axis=2)
+    if picture.shape[2] == 2:
+        picture = np.concatenate([np.repeat(picture[..., :1], 3, axis=2), picture[..., 1:]], axis=2)
+    if picture.shape[2] == 4:
+        alpha = picture[..., 3:].astype(np.float32) / 255
+        return (picture[..., :3] * alpha + 255 * (1 - alpha) + 0.5).astype(np.uint8)
+    return picture

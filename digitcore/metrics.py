@@ -16,11 +16,13 @@ HTTP_REQUESTS = Counter(
     "digits_http_requests", "HTTP requests answered, by kind of route and status code", ["replica", "route", "status"]
 )
 PREDICTIONS = Counter(
-    "digits_predictions", "Pictures read: ok, no_digit, invalid_image (the user's fault) or error (ours)", ["replica", "outcome"]
+    "digits_predictions",
+    "Pictures read, by outcome: ok; why no number (empty, not_a_digit, ...); invalid_image (the user's fault); error (ours)",
+    ["replica", "outcome"],
 )
 PREDICT_SECONDS = Histogram(
     "digits_predict_seconds",
-    "Time of one predict (decode, preprocess, model), in the serving thread",
+    "Time to read one picture (decode, find the ink, model), in the serving thread",
     ["replica"],
     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
 )
@@ -48,8 +50,16 @@ def route_of(path: str) -> str:
     return next((label for prefix, label in ROUTES if path.startswith(prefix)), "other")
 
 
+def outcome_of(result: Any) -> str:
+    """A Reading or Prediction -> "ok", or why it holds no answer ("empty", "not_a_digit", "too_many_pieces")."""
+    reason = getattr(result, "reason", None)
+    if reason:
+        return str(reason).replace(" ", "_")
+    return "empty" if getattr(result, "label", 0) is None and getattr(result, "number", 0) is None else "ok"
+
+
 def observe_predict(predict: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a recognizer's predict so each call is timed and counted by outcome; what it returns or raises is unchanged."""
+    """Wrap a recognizer's predict (or read) so each call is timed and counted by outcome; what it returns or raises is unchanged."""
 
     @functools.wraps(predict)
     def observed(*args: Any, **kwargs: Any) -> Any:
@@ -57,7 +67,7 @@ def observe_predict(predict: Callable[..., Any]) -> Callable[..., Any]:
         outcome = "error"
         try:
             result = predict(*args, **kwargs)
-            outcome = "no_digit" if getattr(result, "label", 0) is None else "ok"
+            outcome = outcome_of(result)
             return result
         except ValueError:  # digitcore.InvalidImage: a picture the user gave that cannot be read
             outcome = "invalid_image"
@@ -67,6 +77,14 @@ def observe_predict(predict: Callable[..., Any]) -> Callable[..., Any]:
             PREDICTIONS.labels(replica, outcome).inc()
 
     return observed
+
+
+def observe(recognizer: Any) -> None:
+    """Time and count every call of the recognizer's read and predict (those it has), once however often it is asked."""
+    for name in ("read", "predict"):
+        method = getattr(recognizer, name, None)
+        if method is not None and not hasattr(method, "__wrapped__"):
+            setattr(recognizer, name, observe_predict(method))
 
 
 class RequestCounter:

@@ -1,4 +1,4 @@
-"""The one predict every caller uses: load the model once, turn any picture into probabilities of 0-9."""
+"""The one reading every caller uses: load the model once, turn any picture into a number, its digits, or why not."""
 from __future__ import annotations
 
 import os
@@ -11,10 +11,13 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from digitcore.images import as_array
-from digitcore.preprocess import to_model_input
+from digitcore.preprocess import find_ink, to_field
+from digitcore.segment import split_digits
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.keras"
 NO_DIGIT = np.full(10, 0.1, np.float32)  # what "no digit" reports: no class preferred
+EMPTY, NOT_A_DIGIT, TOO_MANY = "empty", "not a digit", "too many pieces"  # why a reading has no number
+MAX_DIGITS = 30  # a longer "number" is scribble or text: answered at once, not read piece by piece
 
 
 @contextmanager
@@ -75,17 +78,78 @@ class ModelError(Exception):
 
 
 @dataclass(frozen=True)
+class Digit:
+    """One digit of a reading. label: 0-9, or None when this piece is not a digit; probabilities: (10,) over
+    the digits, summing to 1 (the closest digits, even when rejected); not_digit: the model's probability that
+    the piece is no digit at all; model_input: the (28, 28) float32 picture the model saw; box: (x, y, w, h)
+    in the original picture's pixels."""
+
+    label: int | None
+    probabilities: np.ndarray
+    not_digit: float
+    model_input: np.ndarray
+    box: tuple[int, int, int, int]
+
+    @property
+    def confidence(self) -> float:
+        """How sure the model is of this piece's answer: of its digit, or that it is not a digit."""
+        if self.label is None:
+            return self.not_digit
+        return float(self.probabilities[self.label]) * (1.0 - self.not_digit)
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "confidence": round(self.confidence, 6), "box": list(self.box)}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a picture says. number: its digits as a string ("2026"), or None; digits: each piece, left to
+    right; reason: why number is None ("empty", "not a digit", "too many pieces"), else None."""
+
+    number: str | None
+    digits: tuple[Digit, ...]
+    reason: str | None
+
+    @property
+    def single(self) -> Digit | None:
+        """The one digit, when the picture holds exactly one piece."""
+        return self.digits[0] if len(self.digits) == 1 else None
+
+    @property
+    def label(self) -> int | None:
+        return self.single.label if self.single else None
+
+    @property
+    def probabilities(self) -> np.ndarray | None:
+        return self.single.probabilities if self.single else None
+
+    def to_dict(self) -> dict:
+        """The JSON shape the CLI and the API share: label and probabilities are filled for one digit."""
+        single = self.single
+        return {
+            "number": self.number,
+            "reason": self.reason,
+            "digits": [d.to_dict() for d in self.digits],
+            "label": single.label if single else None,
+            "probabilities": {str(d): round(float(q), 6) for d, q in enumerate(single.probabilities)} if single else None,
+        }
+
+
+@dataclass(frozen=True)
 class Prediction:
-    """label: 0-9, or None when the picture holds no digit; probabilities: (10,) summing to 1;
-    model_input: the (28, 28) float32 picture the model saw, or None."""
+    """One picture read as one digit. label: 0-9, or None (reason says why: "empty" or "not a digit");
+    probabilities: (10,) summing to 1; model_input: the (28, 28) float32 picture the model saw, or None."""
 
     label: int | None
     probabilities: np.ndarray
     model_input: np.ndarray | None
+    reason: str | None = None
 
 
 class Recognizer:
     """A loaded model and the one predict that everything (CLI, app, benchmarks) calls."""
+
+    reject_threshold = 0.5  # "not a digit" above this probability of the model's 11th class
 
     def __init__(self, model: Any):
         self.model = model
@@ -116,11 +180,49 @@ class Recognizer:
             return self._forward(inputs)
         return np.concatenate([self._forward(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)])
 
+    def classify(self, model_inputs: np.ndarray) -> list[tuple[int | None, np.ndarray, float]]:
+        """(N, 28, 28) model inputs -> per input (label or None for "not a digit", (10,) digit probabilities, not_digit)."""
+        scores = self.probabilities(model_inputs)
+        digits = scores[:, :10]
+        # An 11-class model's last output is "not a digit"; a 10-class model never rejects.
+        not_digit = scores[:, 10] if scores.shape[1] > 10 else np.zeros(len(scores), np.float32)
+        digits = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-12)
+        rejected = not_digit > self.reject_threshold
+        return [
+            (None if r else int(d.argmax()), d.astype(np.float32), float(n)) for d, n, r in zip(digits, not_digit, rejected)
+        ]
+
     def predict(self, image: Any) -> Prediction:
-        """Label and probabilities for one picture: array, PIL image, file path, bytes or Gradio sketchpad value."""
+        """One picture read as one digit: array, PIL image, file path, bytes or Gradio sketchpad value."""
         array = as_array(image)
-        model_input = None if array is None else to_model_input(array)
-        if model_input is None:
-            return Prediction(None, NO_DIGIT.copy(), None)
-        probabilities = self.probabilities(model_input[None])[0]
-        return Prediction(int(probabilities.argmax()), probabilities, model_input)
+        ink = None if array is None else find_ink(array)
+        if ink is None:
+            return Prediction(None, NO_DIGIT.copy(), None, EMPTY)
+        model_input = to_field(ink.strength)
+        label, probabilities, _ = self.classify(model_input[None])[0]
+        return Prediction(label, probabilities, model_input, None if label is not None else NOT_A_DIGIT)
+
+    def read(self, image: Any) -> Reading:
+        """A picture of one line of writing read as a number: its digits left to right, boxed, in one model call."""
+        array = as_array(image)
+        ink = None if array is None else find_ink(array)
+        if ink is None:
+            return Reading(None, (), EMPTY)
+        pieces = split_digits(ink.strength, self.piece_scores)
+        if len(pieces) > MAX_DIGITS:
+            return Reading(None, (), TOO_MANY)
+        model_inputs = np.stack([to_field(piece) for piece, _ in pieces])
+        digits = tuple(
+            Digit(label, probabilities, not_digit, model_input, ink.box_in_picture(*box))
+            for (label, probabilities, not_digit), model_input, (_, box) in zip(
+                self.classify(model_inputs), model_inputs, pieces
+            )
+        )
+        if any(d.label is None for d in digits):
+            return Reading(None, digits, NOT_A_DIGIT)
+        return Reading("".join(str(d.label) for d in digits), digits, None)
+
+    def piece_scores(self, pieces: list[np.ndarray]) -> np.ndarray:
+        """How surely each soft ink map is one digit, (N,) in [0, 1]: segmentation's judge of candidate cuts."""
+        classified = self.classify(np.stack([to_field(p) for p in pieces]))
+        return np.array([(1 - n) * p.max() for _, p, n in classified], np.float32)

@@ -7,6 +7,8 @@ Pure numpy/OpenCV: no Keras, no UI.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -23,14 +25,46 @@ class InvalidImage(ValueError):
     """The input is not a picture we can read; the message says what was wrong."""
 
 
+@dataclass(frozen=True)
+class Ink:
+    """The ink of a picture: a soft map cropped to the ink's box, and where that box sits in the picture.
+
+    strength: (h, w) float32 in [0, 1], light ink on dark, paper and everything that is not ink removed.
+    origin: (x, y) of the map's top-left corner in working pixels; scale: working pixels per picture pixel."""
+
+    strength: np.ndarray
+    origin: tuple[int, int]
+    scale: float
+
+    def box_in_picture(self, x: int, y: int, w: int, h: int) -> tuple[int, int, int, int]:
+        """A box (x, y, w, h) in the map's pixels -> the same box in the original picture's pixels."""
+        s = self.scale
+        x0, y0 = (x + self.origin[0]) / s, (y + self.origin[1]) / s
+        x1, y1 = (x + w + self.origin[0]) / s, (y + h + self.origin[1]) / s
+        return int(x0), int(y0), int(np.ceil(x1) - int(x0)), int(np.ceil(y1) - int(y0))
+
+
 def to_model_input(image: np.ndarray) -> np.ndarray | None:
     """(28, 28) float32 in [0, 1], white digit on black, from any picture array; None when there is no digit."""
+    ink = find_ink(image)
+    return None if ink is None else to_field(ink.strength)
+
+
+def find_ink(image: np.ndarray) -> Ink | None:
+    """The ink of any picture array, at working scale (longer side at most 256 px); None when there is none."""
+    image = to_uint8(image)
     # Colour is halved towards the working size before it is made grey, so that touches a quarter of the
     # pixels or fewer. (Compositing transparency after averaging differs only in the half-pixel rim of a stroke.)
-    grey = shrink(to_grey(halve(to_uint8(image), WORK_SIDE)), WORK_SIDE)
-    ink = extract_ink(grey)
-    if ink is None:
+    grey = shrink(to_grey(halve(image, WORK_SIDE)), WORK_SIDE)
+    found = extract_ink(grey)
+    if found is None:
         return None
+    strength, origin = found
+    return Ink(strength, origin, grey.shape[1] / image.shape[1])
+
+
+def to_field(ink: np.ndarray) -> np.ndarray:
+    """(28, 28) float32 model input from the soft ink map of one digit: MNIST's stroke width, box and centring."""
     return center_in_field(normalise_stroke_width(ink))
 
 
@@ -108,8 +142,9 @@ def shrink(grey: np.ndarray, max_side: int) -> np.ndarray:
     return cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_LINEAR)
 
 
-def extract_ink(grey: np.ndarray) -> np.ndarray | None:
-    """Float32 ink strength in [0, 1], light on dark, paper removed, cropped to the digit; None when there is no digit."""
+def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """Float32 ink strength in [0, 1], light on dark, paper removed, cropped to the ink, and the crop's (x, y);
+    None when there is no digit."""
     if min(grey.shape) >= 3:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
     lo, median, hi = _percentiles(grey, (0.05, 50, 99.95))
@@ -138,7 +173,7 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     floor = threshold / 2
     soft = np.clip((ink.astype(np.float32) - floor) / max(strength - floor, 1.0), 0.0, 1.0)
     soft *= cv2.dilate(keep, np.ones((3, 3), np.uint8))  # keep the anti-aliased rim of the kept strokes
-    return soft
+    return soft, (left, top)
 
 
 def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:

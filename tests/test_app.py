@@ -33,6 +33,18 @@ def top_label(value: dict) -> str:
     return max(value, key=value.get)
 
 
+def shown(outputs: tuple) -> dict:
+    """The handler's updates by component name, values only for the visible ones."""
+    names = ["number", "label", "seen", "boxes", "pieces"]
+    page = {}
+    for name, output in zip(names, outputs):
+        if not (isinstance(output, dict) and "__type__" in output):
+            page[name] = output
+        elif output.get("visible", True):
+            page[name] = output["value"]
+    return page
+
+
 # --- the handler, no server ---------------------------------------------------------------------------
 
 
@@ -42,13 +54,14 @@ def top_label(value: dict) -> str:
     ids=["white canvas", "transparent canvas"],
 )
 def test_blank_sketchpad_says_no_digit_without_a_guess(composite):
-    label, seen = app.recognize({"background": None, "layers": [], "composite": composite})
-    assert label == app.NO_DIGIT
-    assert seen is None
+    page = shown(app.recognize({"background": None, "layers": [], "composite": composite}))
+    assert page["label"] == app.NO_DIGIT
+    assert page["seen"] is None and page["number"] == ""
 
 
 def test_nothing_to_read_clears_the_outputs():
-    assert app.recognize(None) == (None, None)
+    page = shown(app.recognize(None))
+    assert page == {"number": "", "label": None, "seen": None}
 
 
 @pytest.mark.parametrize(
@@ -61,7 +74,9 @@ def test_nothing_to_read_clears_the_outputs():
     ids=["1", "7", "4"],
 )
 def test_drawn_digit_is_read(strokes, digit):
-    label, seen = app.recognize(sketchpad_value(strokes))
+    page = shown(app.recognize(sketchpad_value(strokes)))
+    label, seen = page["label"], page["seen"]
+    assert page["number"] == "" and "boxes" not in page  # one digit: the page looks as it always did
     assert set(label) == {str(d) for d in range(10)}
     assert sum(label.values()) == pytest.approx(1, abs=1e-4)
     assert top_label(label) == digit
@@ -72,13 +87,29 @@ def test_drawn_digit_is_read(strokes, digit):
 
 @pytest.mark.parametrize("name, digit", [("three_photo.jpg", "3"), ("seven_sketch.png", "7"), ("two_pen.jpg", "2")])
 def test_example_pictures_are_read(name, digit):
-    label, seen = app.recognize(str(EXAMPLES / name))
-    assert top_label(label) == digit
-    assert seen is not None
+    page = shown(app.recognize(str(EXAMPLES / name)))
+    assert top_label(page["label"]) == digit
+    assert page["seen"] is not None
 
 
 def test_blank_paper_photo_says_no_digit():
-    assert app.recognize(str(EXAMPLES / "blank_paper.jpg")) == (app.NO_DIGIT, None)
+    page = shown(app.recognize(str(EXAMPLES / "blank_paper.jpg")))
+    assert page["label"] == app.NO_DIGIT and page["seen"] is None
+
+
+def test_a_number_shows_large_with_a_box_and_an_input_per_digit():
+    four = [[(180, 60), (60, 250), (230, 250)], [(190, 140), (190, 330)]]  # a 4 in two strokes
+    two = [[(330, 110), (370, 70), (440, 70), (470, 120), (450, 190), (330, 330), (490, 330)]]
+    page = shown(app.recognize(sketchpad_value(four + two, side=560)))
+    assert page["number"] == "42"
+    assert "label" not in page and "seen" not in page  # a number shows its digits instead
+    picture, boxes = page["boxes"]
+    assert picture.shape == (560, 560, 3)
+    assert [label.split(":")[1].split()[0] for _, label in boxes] == ["4", "2"]
+    (x0, _, x1, _), (x2, _, x3, _) = (box for box, _ in boxes)
+    assert x0 < 100 and 200 < x1 < 260 and 300 < x2 < 340 and x3 > 470  # each box sits on its digit
+    assert [caption.split(":")[0] for _, caption in page["pieces"]] == ["1", "2"]
+    assert all(image.shape == (28 * app.SHOWN_SCALE,) * 2 for image, _ in page["pieces"])
 
 
 def test_every_example_in_the_app_exists():
@@ -192,13 +223,15 @@ def test_share_link_failure_is_explained_and_the_app_keeps_serving(monkeypatch):
 
 def test_upload_is_read_once_for_the_page_and_once_for_the_api(tmp_path):
     upload = {"path": str(EXAMPLES / "three_photo.jpg")}
-    label, seen = app.recognize_upload(upload)
+    page = shown(app.recognize_upload(upload))
+    label, seen = page["label"], page["seen"]
     assert max(label, key=label.get) == "3"
     assert seen.shape == (28 * app.SHOWN_SCALE, 28 * app.SHOWN_SCALE) and seen.max() == 255
     assert app.predict_upload(upload) == label  # /predict: the label alone
+    assert app.read_upload(upload)["number"] == "3"  # /read: the reading as JSON
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
-    for handler in (app.recognize_upload, app.predict_upload):
+    for handler in (app.recognize_upload, app.predict_upload, app.read_upload):
         with pytest.raises(gr.Error, match="not an image file"):
             handler({"path": str(bad)})
     # The page's upload triggers one event, private; /predict has no trigger of its own.
@@ -207,6 +240,7 @@ def test_upload_is_read_once_for_the_page_and_once_for_the_api(tmp_path):
     on_upload = [d for d in config["dependencies"] if (upload_id, "upload") in map(tuple, d["targets"])]
     assert [d["api_visibility"] for d in on_upload] == ["private"]
     assert next(d for d in config["dependencies"] if d["api_name"] == "predict")["targets"] == []
+    assert next(d for d in config["dependencies"] if d["api_name"] == "read")["targets"] == []
 
 
 # --- the real server through gradio_client ---------------------------------------------------------------
@@ -260,3 +294,21 @@ def test_api_reads_a_transparent_png_as_drawn(client, tmp_path):
     cv2.imwrite(str(path), strokes)  # BGRA: the same, as all colour channels are 0
     result = client.predict(handle_file(str(path)), api_name="/predict")
     assert result["label"] == "7"
+
+
+def test_api_reads_a_number_with_its_digits_and_boxes(client, tmp_path, mnist_sample):
+    x, y = mnist_sample
+    picks = [3, 40, 77, 150]
+    page = np.full((200, 720), 255, np.uint8)
+    for i, k in enumerate(picks):
+        page[30:170, 30 + i * 170 : 170 + i * 170] = 255 - cv2.resize(x[k], (140, 140))
+    path = tmp_path / "number.png"
+    cv2.imwrite(str(path), page)
+    result = client.predict(handle_file(str(path)), api_name="/read")
+    assert result["number"] == "".join(str(y[k]) for k in picks) and result["reason"] is None
+    assert [d["label"] for d in result["digits"]] == [int(y[k]) for k in picks]
+    lefts = [d["box"][0] for d in result["digits"]]
+    assert all(30 + i * 170 <= left < 170 + i * 170 for i, left in enumerate(lefts))
+    assert result["label"] is None and result["probabilities"] is None  # filled for one digit only
+    blank = client.predict(handle_file(str(EXAMPLES / "blank_paper.jpg")), api_name="/read")
+    assert blank == {"number": None, "reason": "empty", "digits": [], "label": None, "probabilities": None}

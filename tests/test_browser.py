@@ -1,6 +1,7 @@
 """The app in a real browser: a first-time user draws on the sketchpad without clicking any tool, and reads the answer."""
 import math
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -14,14 +15,42 @@ SCREENSHOTS = os.environ.get("APP_SCREENSHOTS")  # a folder to save each test's 
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed")
 
-# Each digit as pen strokes in [0, 1] coordinates of the canvas (x right, y down), drawn as plain polylines.
+# Each digit as pen strokes in [0, 1] coordinates of a square the canvas's height (x right, y down), drawn as plain
+# polylines; a single digit is drawn in the middle of the canvas.
 OVAL = [(0.5 + 0.22 * math.sin(2 * math.pi * t / 16), 0.5 - 0.32 * math.cos(2 * math.pi * t / 16)) for t in range(17)]
 STROKES = {
     "0": [OVAL],
     "1": [[(0.5, 0.16), (0.5, 0.84)]],
     "4": [[(0.56, 0.16), (0.26, 0.6), (0.74, 0.6)], [(0.6, 0.36), (0.6, 0.86)]],
     "7": [[(0.27, 0.2), (0.73, 0.2), (0.44, 0.84)]],
+    "9": [[(0.68, 0.3), (0.5, 0.16), (0.32, 0.3), (0.4, 0.46), (0.62, 0.44), (0.68, 0.3), (0.62, 0.86)]],
+    "5": [[(0.66, 0.18), (0.36, 0.18), (0.33, 0.46), (0.58, 0.44), (0.68, 0.64), (0.56, 0.84), (0.3, 0.8)]],
+    "2": [[(0.3, 0.3), (0.4, 0.18), (0.6, 0.18), (0.68, 0.32), (0.62, 0.48), (0.3, 0.84), (0.72, 0.84)]],
 }
+
+
+def in_a_row(*digits: str) -> list[list[tuple[float, float]]]:
+    """The digits' strokes side by side across the canvas (which is twice as wide as high), left to right."""
+    width = min(1.0, 1.9 / len(digits))
+    start = (app.sketchpad.canvas_size[0] / app.sketchpad.canvas_size[1] - width * len(digits)) / 2
+    return [
+        [(start + (i + x) * width, 0.5 + (y - 0.5) * width) for x, y in stroke]
+        for i, d in enumerate(digits)
+        for stroke in STROKES[d]
+    ]
+
+
+def answer_text(outputs) -> str:
+    """What the page shows as the answer: the number (or why there is none), else the Label's top line."""
+    number = re.sub("<[^>]+>", "", outputs[0]).strip()
+    if number:
+        return number
+    label = outputs[1]["value"] if isinstance(outputs[1], dict) and "__type__" in outputs[1] else outputs[1]
+    return label if isinstance(label, str) else max(label, key=label.get)
+
+
+SHOWN_JS = """() => (document.querySelector('#number')?.innerText.trim()
+    || document.querySelector('#prediction [data-testid="label-output-value"]')?.innerText.trim())"""
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +65,7 @@ def answers():
 
     def recorded(value):
         result = original(value)
-        sent.append(result[0] if isinstance(result[0], str) else max(result[0], key=result[0].get))
+        sent.append(answer_text(result))
         return result
 
     event.fn = recorded
@@ -49,7 +78,9 @@ def url(answers):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, max_file_size=app.MAX_FILE_SIZE, quiet=True)
+    app.demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, max_file_size=app.MAX_FILE_SIZE, quiet=True, css=app.CSS
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -90,11 +121,8 @@ def wait_for_answer(page, answers: list[str], count: int) -> str:
         if time.monotonic() > deadline:
             pytest.fail(f"the app sent {len(answers)} answers; expected {count} (did the strokes land on the canvas?)")
         page.wait_for_timeout(50)
-    page.wait_for_function(
-        "text => document.querySelector('#prediction [data-testid=\"label-output-value\"]')?.innerText.trim() === text",
-        arg=answers[-1],
-    )
-    return page.locator('#prediction [data-testid="label-output-value"]').inner_text().strip()
+    page.wait_for_function(f"text => ({SHOWN_JS})() === text", arg=answers[-1])
+    return page.evaluate(SHOWN_JS)
 
 
 def draw(page, answers: list[str], strokes: list[list[tuple[float, float]]], finger: bool = False) -> str:
@@ -104,9 +132,11 @@ def draw(page, answers: list[str], strokes: list[list[tuple[float, float]]], fin
     touch = page.context.new_cdp_session(page) if finger else None
     box = page.locator("#sketchpad canvas").first.bounding_box()
     zoom = float(page.locator("#sketchpad .zoom-number").inner_text().strip().rstrip("%")) / 100
-    side = app.sketchpad.canvas_size[0] * zoom  # the canvas as displayed, centred in the component
-    left = box["x"] + (box["width"] - side) / 2
+    width, side = (n * zoom for n in app.sketchpad.canvas_size)  # the canvas as displayed, centred in the component
+    left = box["x"] + (box["width"] - width) / 2
     top = box["y"] + (box["height"] - side) / 2
+    if all(x <= 1 for stroke in strokes for x, _ in stroke):  # one digit: in the middle
+        left += (width - side) / 2
     shown = ""
     for stroke in strokes:
         before = len(answers)
@@ -134,6 +164,15 @@ def test_first_strokes_draw_without_choosing_a_tool_and_are_read(page, answers, 
     assert bars.count() == 10  # every class is listed
     assert bars.first.get_attribute("data-testid") == f"{digit}-confidence-set"
     page.locator("#model-input img").wait_for()  # what the model saw is shown beside the answer
+
+
+def test_numbers_are_read_with_a_box_on_each_digit(page, answers):
+    assert draw(page, answers, in_a_row("4", "2")) == "42"  # the 4 in two strokes is one digit
+    page.locator("#boxes img").first.wait_for()  # the picture with a box on each digit
+    page.locator("#pieces img").nth(1).wait_for()  # and each digit as the model saw it
+    assert page.locator("#prediction").is_hidden()  # the ten probabilities are for one digit
+    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
+    assert draw(page, answers, in_a_row("1", "9", "7", "5")) == "1975"
 
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)

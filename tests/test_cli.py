@@ -30,7 +30,10 @@ def test_predict_json_reads_mnist_pngs_and_a_blank_page(tmp_path, mnist_sample):
         assert line["label"] == int(y[i])
         assert set(line["probabilities"]) == {str(d) for d in range(10)}
         assert abs(sum(line["probabilities"].values()) - 1) < 1e-3
-    assert lines[-2]["label"] is None
+        assert line["number"] == str(y[i]) and line["reason"] is None
+        assert len(line["digits"]) == 1 and line["digits"][0]["label"] == int(y[i])
+        assert 0.5 < line["digits"][0]["confidence"] <= 1
+    assert lines[-2]["label"] is None and lines[-2]["number"] is None and lines[-2]["reason"] == "empty"
     assert "error" in lines[-1] and "broken.png" in lines[-1]["error"]
     assert out.returncode == 1  # one file failed
 
@@ -41,6 +44,25 @@ def test_predict_text_output(tmp_path, mnist_sample):
     out = run("predict", "a.png", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"a.png: {y[0]}")
+
+
+def test_predict_reads_a_number_in_json_and_text(tmp_path, mnist_sample):
+    x, y = mnist_sample
+    picks = [5, 66, 120, 211]
+    page = np.full((220, 760), 255, np.uint8)
+    for i, k in enumerate(picks):
+        page[40:180, 40 + i * 180 : 180 + i * 180] = 255 - np.array(Image.fromarray(x[k]).resize((140, 140)))
+    Image.fromarray(page).save(tmp_path / "number.png")
+    expected = "".join(str(y[k]) for k in picks)
+    line = json.loads(run("predict", "--json", "number.png", cwd=tmp_path).stdout)
+    assert line["number"] == expected and line["reason"] is None
+    assert [d["label"] for d in line["digits"]] == [int(y[k]) for k in picks]
+    for i, d in enumerate(line["digits"]):
+        x0, y0, w, h = d["box"]
+        assert 40 + i * 180 <= x0 and x0 + w <= 180 + i * 180 + 1 and 40 <= y0 and y0 + h <= 181
+    assert line["label"] is None and line["probabilities"] is None  # filled for one digit only
+    out = run("predict", "number.png", cwd=tmp_path)
+    assert out.stdout.startswith(f"number.png: {expected}"), out.stdout
 
 
 def test_predict_missing_file_is_an_error_line_not_a_traceback(tmp_path):

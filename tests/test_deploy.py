@@ -75,12 +75,12 @@ def test_predictions_are_counted_by_outcome(recognizer):
         return metrics.PREDICTIONS.labels(metrics.replica, outcome)._value.get()
 
     predict = metrics.observe_predict(recognizer.predict)
-    before = {k: count(k) for k in ("ok", "no_digit", "invalid_image")}
+    before = {k: count(k) for k in ("ok", "empty", "invalid_image")}
     assert predict(str(ROOT / "examples" / "three_photo.jpg")).label == 3
     assert predict(np.full((64, 64), 255, np.uint8)).label is None
     with pytest.raises(InvalidImage):
         predict(b"not a picture")
-    assert {k: count(k) - v for k, v in before.items()} == {"ok": 1, "no_digit": 1, "invalid_image": 1}
+    assert {k: count(k) - v for k, v in before.items()} == {"ok": 1, "empty": 1, "invalid_image": 1}
 
 
 def test_route_labels_stay_few():
