@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from benchmarks.load import ROOT, digit_picture, free_port, raw_round_trip
+from deploy.dockerfile import instructions as dockerfile_instructions
 from deploy.replicas import nginx_config
 
 
@@ -102,21 +103,6 @@ def test_nginx_accepts_the_config_for_other_machines(tmp_path, affinity):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "server 10.0.0.2:7860;" in conf.read_text()
-
-
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) per instruction of the Dockerfile, continuation lines joined, comments dropped."""
-    lines, joined = (ROOT / "Dockerfile").read_text().splitlines(), []
-    current = ""
-    for line in lines:
-        if line.strip().startswith("#") and not current:
-            continue
-        current += line.rstrip().removesuffix("\\") + " " if line.rstrip().endswith("\\") else line
-        if not line.rstrip().endswith("\\"):
-            if current.strip():
-                joined.append(current.strip())
-            current = ""
-    return [(text.split(None, 1)[0], text.split(None, 1)[1]) for text in joined]
 
 
 def test_dockerfile_is_slim_non_root_healthy_and_on_7860():
