@@ -1,6 +1,6 @@
 """Handwritten digit recognizer: draw a digit or a number, or upload a picture of one, and see what the CNN reads.
 
-    python app.py [--port 7860] [--host 127.0.0.1] [--model models/digits.keras] [--share]
+    python app.py [--port 7860] [--host 127.0.0.1] [--model models/digits.onnx] [--share]
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ EXAMPLE_PICTURES = ["three_photo.jpg", "seven_sketch.png", "two_pen.jpg", "blank
 NO_DIGIT = "no digit found"
 MAX_FILE_SIZE = "10mb"
 SHOWN_SCALE = 8  # the 28x28 model input is shown 8x larger, pixel for pixel
-model_path: str | None = None  # --model; None means digitcore's default, models/digits.keras
+model_path: str | None = None  # --model; None means digitcore's default, models/digits.onnx
 CSS = """
 #number, #number * { font-size: 64px; font-weight: 700; line-height: 1.15; letter-spacing: 0.06em; }
 #number .why { font-size: 28px; font-weight: 600; letter-spacing: normal; color: var(--body-text-color-subdued); }
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--host", help="address to listen on; 0.0.0.0 for all (default: $GRADIO_SERVER_NAME or 127.0.0.1)"
     )
-    parser.add_argument("--model", help="a .keras model file (default: models/digits.keras)")
+    parser.add_argument("--model", help="a .onnx or .keras model file (default: models/digits.onnx)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public link (needs internet)")
     args = parser.parse_args(argv)
     host, port = serving_address(args.host, args.port)

@@ -1,4 +1,4 @@
-"""Command line: python -m digitcore {train, evaluate, predict} ..."""
+"""Command line: python -m digitcore {train, evaluate, predict, export} ..."""
 from __future__ import annotations
 
 import argparse
@@ -30,17 +30,22 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("evaluate", help="accuracy, loss and calibration of a model on the MNIST test split")
     p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
-    p.add_argument("--model", default=str(DEFAULT_MODEL))
+    p.add_argument("--model", help="a .onnx or .keras file (default: models/digits.onnx, checked against digits.keras)")
     p.add_argument("--report", metavar="DIR", help="also save a confusion matrix and the worst mistakes as pictures")
 
     p = commands.add_parser("predict", help="label and probabilities for each picture file")
     p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--model", default=str(DEFAULT_MODEL))
+    p.add_argument("--model", help="a .onnx or .keras file (default: models/digits.onnx, checked against digits.keras)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    p = commands.add_parser("export", help="write a .keras model as the .onnx that is served, and record it in its .json")
+    p.add_argument("model", nargs="?", default=str(DEFAULT_MODEL), help="the .keras file (default: %(default)s)")
+    p.add_argument("--out", help="where to write the .onnx (default: beside the .keras file)")
+
     args = parser.parse_args(argv)
+    run = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict, "export": run_export}
     try:
-        return {"train": run_train, "evaluate": run_evaluate, "predict": run_predict}[args.command](args)
+        return run[args.command](args)
     except KeyboardInterrupt:
         return 130
     except UserError as e:
@@ -76,7 +81,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from digitcore.predict import Recognizer
 
     try:
-        recognizer = Recognizer.load(args.model)
+        recognizer = Recognizer.load(args.model, threads=2)  # a batch: both cores
         _, (x_test, y_test) = load_mnist(args.data)
     except _user_errors() as e:
         raise UserError(e) from e
@@ -127,3 +132,13 @@ def describe(reading) -> str:
         return f"{reading.number}  ({len(reading.digits)} digits, least sure {min(d.confidence for d in reading.digits):.3f})"
     top = sorted(enumerate(reading.probabilities), key=lambda dq: -dq[1])[:3]
     return f"{reading.number}  (" + ", ".join(f"{d}: {q:.3f}" for d, q in top) + ")"
+
+def run_export(args: argparse.Namespace) -> int:
+    from digitcore.export import export
+
+    try:
+        record = export(args.model, args.out)
+    except _user_errors() as e:
+        raise UserError(e) from e
+    print(json.dumps(record, indent=2))
+    return 0

@@ -19,6 +19,7 @@ import numpy as np
 
 from digitcore import evaluate
 from digitcore.data import load_mnist
+from digitcore.export import export
 from digitcore.model import build_model, compile_model, logits_model
 from digitcore.predict import DEFAULT_MODEL, Recognizer
 from digitcore.preprocess import stroke_width, to_model_input
@@ -188,4 +189,5 @@ def train(
         "command": command or "python -m digitcore " + shlex.join(sys.argv[1:]),
     }
     out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
+    metrics["export"] = export(out)  # the .onnx that is served, beside the .keras, recorded in the .json
     return metrics
