@@ -247,27 +247,32 @@ def asyncio_warm_up(url: str, picture: Path) -> None:
     asyncio.run(plain_http_users(url, picture, 4, 20))
 
 
-def gradio_client_users(url: str, picture: Path, clients: int, calls: int) -> tuple[int, int]:
-    """`clients` gradio_client users, each its own Client in its own thread, `calls` uploads each: (right, total)."""
+def gradio_client_users(url: str, picture: Path, clients: int, calls: int) -> tuple[int, int, list[str]]:
+    """`clients` gradio_client users, each its own Client in its own thread, `calls` uploads each:
+    (right, total, what went wrong with the others)."""
     from gradio_client import Client, handle_file
 
-    upload = handle_file(str(picture))
+    upload, errors = handle_file(str(picture)), []
 
     def user(_: int) -> int:
         try:
             client = Client(url, verbose=False, ssl_verify=False)
-        except Exception:
+        except Exception as e:
+            errors.append(f"Client({url}): {e!r}")
             return 0
         right = 0
         for _ in range(calls):
             try:
-                right += top_label(client.submit(upload, api_name="/predict").result(timeout=30)) == "3"
-            except Exception:  # a lost call is what this counts
-                pass
+                label = top_label(client.submit(upload, api_name="/predict").result(timeout=60))
+                right += label == "3"
+                if label != "3":
+                    errors.append(f"wrong label {label}")
+            except BaseException as e:  # a lost call is what this counts; CancelledError is a BaseException
+                errors.append(f"{type(e).__name__}: {e}"[:200])
         return right
 
     with ThreadPoolExecutor(clients) as pool:
-        return sum(pool.map(user, range(clients))), clients * calls
+        return sum(pool.map(user, range(clients))), clients * calls, errors
 
 
 def browser_users(url: str, users: int) -> tuple[int, int]:
@@ -310,7 +315,7 @@ def affinity_check(clients: int, calls: int) -> None:
         for affinity in BALANCE:
             with running(2, affinity=affinity) as d:
                 kinds = {
-                    "gradio_client, a Client per user": lambda: gradio_client_users(d.url, picture, clients, calls),
+                    "gradio_client, a Client per user": lambda: gradio_client_users(d.url, picture, clients, calls)[:2],
                     "plain HTTP keeping cookies": lambda: plain_right(asyncio.run(
                         plain_http_users(d.url, picture, clients, clients * calls)), clients * calls),
                     "plain HTTP keeping no cookies": lambda: plain_right(asyncio.run(
