@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
-from digitcore import Digit, InvalidImage, ModelError, Prediction, Reading, Recognizer  # noqa: E402
+from digitcore import Digit, InvalidImage, ModelError, Prediction, Reading, Recognizer, metrics  # noqa: E402
 from digitcore.images import as_array, to_rgb  # noqa: E402
 from digitcore.predict import DEFAULT_ONNX, EMPTY, NOT_A_DIGIT  # noqa: E402
 from digitcore.store import (  # noqa: E402
@@ -320,12 +321,28 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
     demo.load(None, js=SELECT_BRUSH_JS)
 
 
+def serving_address(host: str | None, port: int | None) -> tuple[str, int]:
+    """--host/--port if given, else what a Space or container sets (GRADIO_SERVER_NAME, GRADIO_SERVER_PORT or PORT),
+    else 127.0.0.1:7860."""
+    host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    if port is not None:
+        return host, port
+    for name in ("GRADIO_SERVER_PORT", "PORT"):
+        if os.environ.get(name):
+            if not os.environ[name].isdigit():
+                sys.exit(f"error: {name}={os.environ[name]!r} is not a port number")
+            return host, int(os.environ[name])
+    return host, 7860
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Parse the arguments, load the model once, serve the app until interrupted."""
+    """Parse the arguments, load the model once, serve the app (and its /metrics) until interrupted."""
     global model_path, store
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=7860, help="port to serve on (default: %(default)s)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 for all (default: %(default)s)")
+    parser.add_argument("--port", type=int, help="port to serve on (default: $GRADIO_SERVER_PORT, $PORT or 7860)")
+    parser.add_argument(
+        "--host", help="address to listen on; 0.0.0.0 for all (default: $GRADIO_SERVER_NAME or 127.0.0.1)"
+    )
     parser.add_argument("--model", help="a .onnx or .keras model file (default: models/digits.onnx)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public link (needs internet)")
     kept = parser.add_mutually_exclusive_group()
@@ -333,6 +350,7 @@ def main(argv: list[str] | None = None) -> None:
                       help="SQLite file for the corrections visitors give (default: %(default)s)")
     kept.add_argument("--no-corrections", action="store_true", help="no \"Wrong? It is a ...\" buttons, no /correct")
     args = parser.parse_args(argv)
+    host, port = serving_address(args.host, args.port)
 
     try:
         store = None if args.no_corrections else CorrectionStore(args.corrections)  # a bad file stops the app at once
@@ -344,25 +362,27 @@ def main(argv: list[str] | None = None) -> None:
         recognizer.cache_clear()
         model_hash.cache_clear()
     try:
-        recognizer()
+        served = recognizer()
     except ModelError as e:
         sys.exit(f"error: {e}")
+    metrics.observe(served)  # count and time every read and predict it serves
     print("Corrections: off (--no-corrections)" if store is None else f"Corrections are saved to {store.path.resolve()}",
           flush=True)
 
     try:
         demo.launch(
-            server_name=args.host,
-            server_port=args.port,
+            server_name=host,
+            server_port=port,
             share=args.share,
             max_file_size=MAX_FILE_SIZE,
             # Each API call is a new session; keep the newest 1,000 (a visitor's own stays fresh as they draw).
             state_session_capacity=1000,
+            app_kwargs=metrics.serve_metrics(f"{socket.gethostname()}:{port}"),  # /metrics, this replica's
             prevent_thread_lock=True,
             css=CSS,
         )
     except OSError as e:  # the port is taken, or the host is not an address of this machine
-        sys.exit(f"error: cannot serve on {args.host}:{args.port} (port taken, or not this machine's address): {e}")
+        sys.exit(f"error: cannot serve on {host}:{port} (port taken, or not this machine's address): {e}")
     if args.share and not demo.share_url:  # Gradio prints why and carries on without the link
         print(f"\nCould not open a share link (no internet?); the app is still available at {demo.local_url}", flush=True)
     demo.block_thread()  # until Ctrl+C, which it handles by closing the server

@@ -47,6 +47,16 @@ def photo_rgb(width: int = 1024, height: int = 768) -> np.ndarray:
     return np.clip(paper, 0, 255).astype(np.uint8)
 
 
+def number_sketch_rgba(side: int = 800, number: str = "204719") -> np.ndarray:
+    """A six-digit number in black 16 px strokes across a transparent canvas, digits a stroke or two apart, as
+    Gradio's sketchpad hands it over."""
+    canvas = np.zeros((side, side, 4), np.uint8)
+    for k, digit in enumerate(number):
+        x = side // 16 + k * side * 7 // 48
+        cv2.putText(canvas, digit, (x, side * 5 // 8), cv2.FONT_HERSHEY_SIMPLEX, side / 200, (0, 0, 0, 255), 16, cv2.LINE_AA)
+    return canvas
+
+
 def timings(fn: Callable[[], object], runs: int) -> np.ndarray:
     """Milliseconds of each of `runs` calls, after a few warm-up calls."""
     for _ in range(5):
@@ -130,6 +140,12 @@ def main(argv: list[str] | None = None) -> None:
             original = timings(lambda: original_way(keras_model, picture), max(50, args.runs // 5))
             print(row("original way (grey, resize, model.predict)", original))
             print(f"{'speed-up over the original way':<44} x{np.median(original) / np.median(results[name]):.1f}")
+
+    # Numbers: a 6-digit sketch read through Recognizer.read, beside the one-digit sketch above.
+    number = number_sketch_rgba()
+    assert recognizer.read(number).number == "204719", "number benchmark input misread"
+    print(f"\n{row('Recognizer.read, 6-digit 800x800 sketch', timings(lambda: recognizer.read(number), args.runs))}")
+    print(row("Recognizer.predict, one-digit sketch (again)", timings(lambda: recognizer.predict(sketch), args.runs)))
 
     if Path(args.data).is_file():
         _, (x_test, y_test) = load_mnist(args.data)

@@ -1,7 +1,15 @@
-"""Split the ink of one line of writing into digits, left to right. Pure numpy/OpenCV: no model.
+"""Split the ink of a line of writing into digits, left to right. Pure numpy/OpenCV: no model.
 
-A piece is the soft ink of one digit (cropped) and its box in the ink map's pixels. Pieces whose columns
-overlap belong to one digit (a 5's bar, a 4 in two strokes, a 7's crossbar).
+Three steps, each on boolean masks over the ink map:
+  1. geometry: small marks (a 5's bar, a 7's crossbar, a dot) join the nearest digit-sized stroke, and
+     strokes whose columns overlap join one digit (a 4 in two strokes);
+  2. ambiguous joins: neighbours a hair apart are joined when the model reads them more surely as one digit;
+  3. cuts: a wide piece is cut along seams (top-to-bottom paths through the least ink, so they pass between
+     touching or overlapping digits); every run of up to three slices between seams is a candidate digit, and
+     the chain of candidates that reads most surely wins, each cut costing a little (more if it crosses strokes).
+The model is never imported: the caller passes `score`, which says how surely each soft ink map is one digit.
+Judging is batched: at most one call for the joins and one for the cuts of a line. Rows of ink separated by
+blank rows are lines, read top to bottom, each left to right, as one sequence.
 """
 from __future__ import annotations
 
@@ -10,24 +18,304 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from digitcore.preprocess import stroke_width
+
 Box = tuple[int, int, int, int]  # x, y, w, h in the ink map's pixels
 Piece = tuple[np.ndarray, Box]  # (h, w) float32 soft ink of one digit, and where it sits in the map
 Scorer = Callable[[list[np.ndarray]], np.ndarray]  # soft ink maps -> how surely each is one digit, (N,) in [0, 1]
 
+LINE_GAP = 0.25  # lines of writing are further apart than this (of the shorter line's height)
+MAX_PIECES = 30  # past this many digit-sized pieces nothing is judged: the caller answers "too many" at once
+MARK = 0.45  # a stroke shorter than this (of the line's height) is part of a digit (a bar, a foot), not one
+TALL = 0.6  # a candidate digit cut from a piece is at least this tall (of the line's height)
+NEAR = 0.6  # a mark joins a digit no further than this (of the line's height) away; else it stays its own piece
+OVERLAP = 0.3  # strokes whose columns overlap this much (of the narrower) are one digit before any judging
+TOUCH = 0.15  # neighbours closer than this (of the line's height) may be one digit: the model decides
+MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wider slices are not candidates
+CUT_WIDTH = 0.8  # pieces wider than this (of the line's height) are tried for a cut
+EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
+TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height): wider candidates score less,
+                     # and wider neighbours are never joined
+WIDE = 5.0  # log-score lost per line height of width beyond TYPICAL_WIDTH
+CUT = 0.7  # log-score lost per cut: cutting needs evidence (the model reads fragments of a digit surely too)
+CROSSING = 0.5  # log-score lost per stroke a cut crosses: touching digits meet at one stroke, a cut digit at more
+SEAM_STEP = 0.5  # ink-free cost of a seam pixel: seams prefer short, near-vertical paths
+SEAM_ROWS = 48  # seams are searched at most this many rows tall: enough to pass between digits, and fast
+BAND = 0.15  # a seam strays at most this far (of the line's height) sideways from where it starts
+MAX_CUTS = 6  # candidate seams per piece at most
+CUTS_PER_HEIGHT = 2.0  # candidate seams per line height of a piece's width (about two per digit)
 
-def split_digits(ink: np.ndarray, score: Scorer | None = None) -> list[Piece]:
-    """The digits of a soft ink map (h, w) float32, left to right; score lets a caller judge candidate cuts."""
+
+def split_digits(ink: np.ndarray, score: Scorer | None = None, limit: int = MAX_PIECES) -> list[Piece]:
+    """The digits of a soft ink map (h, w) float32, lines top to bottom, each left to right.
+
+    score judges ambiguous joins and cuts (without it, only geometry decides). More than `limit` pieces are
+    returned unjudged, so a caller can refuse scribble or text fast."""
+    pieces: list[Piece] = []
+    if not (ink > 0).any():
+        return pieces
+    for top, bottom in lines(ink > 0):
+        band = ink[top:bottom]
+        masks = split_line(band, score, limit - len(pieces))
+        for mask in masks:
+            x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+            pieces.append((np.where(mask, band, 0)[y : y + h, x : x + w], (x, y + top, w, h)))
+        if len(pieces) > limit:
+            break
+    return pieces
+
+
+def lines(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(top, bottom) rows of each line of writing: bands of ink between blank rows. A band too thin to be a line
+    of digits (a 5's bar above its body) or a hair away from the next (a digit in two stacked strokes) is joined
+    to its neighbour."""
+    rows = mask.any(axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
+    bands = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
+    while len(bands) > 1:
+        tallest = max(b - a for a, b in bands)
+        gaps = [bands[i + 1][0] - bands[i][1] for i in range(len(bands) - 1)]
+        heights = [b - a for a, b in bands]
+        joins = [
+            i for i in range(len(gaps))
+            if min(heights[i], heights[i + 1]) < 0.5 * tallest or gaps[i] < LINE_GAP * min(heights[i], heights[i + 1])
+        ]
+        if not joins:
+            break
+        i = min(joins, key=lambda i: gaps[i])  # the closest pair first
+        bands[i : i + 2] = [[bands[i][0], bands[i + 1][1]]]
+    return [(a, b) for a, b in bands]
+
+
+def split_line(ink: np.ndarray, score: Scorer | None, limit: int) -> list[np.ndarray]:
+    """Boolean masks (h, w) of the digits of one line of ink, left to right."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+    boxes = stats[1:, :4]
+    if count - 1 > 4 * limit:  # scribble: masks of the first few components are answer enough
+        return [labels == i for i in range(1, limit + 2)]
+    height = line_height(boxes)
+    groups = join_by_geometry(boxes, height)
+    if len(groups) > limit:
+        return [np.isin(labels, [i + 1 for i in g]) for g in groups[: limit + 1]]
+    masks = [np.isin(labels, [i + 1 for i in g]) for g in groups]
+    # Measured again on the groups: a digit in two stacked strokes has only half-height strokes.
+    height = max(height, line_height(np.array([cv2.boundingRect(m.astype(np.uint8)) for m in masks])))
+    if score is not None:
+        masks = join_by_score(ink, masks, height, score)
+        masks = cut_by_score(ink, masks, height, score)
+    return sorted(masks, key=lambda m: centre_x(m))
+
+
+def line_height(boxes: np.ndarray) -> float:
+    """A digit's height in this line: the median height of the boxes (x, y, w, h) at least half as tall as the tallest."""
+    heights = boxes[:, 3]
+    return float(np.median(heights[heights >= 0.5 * heights.max()]))
+
+
+def join_by_geometry(boxes: np.ndarray, height: float) -> list[list[int]]:
+    """Component indices grouped into digits: marks join the nearest stroke, column-overlapping strokes join."""
+    marks = [i for i, (x, y, w, h) in enumerate(boxes) if h < MARK * height]
+    strokes = sorted(set(range(len(boxes))) - set(marks), key=lambda i: boxes[i, 0])
+    if not strokes:  # only marks (a row of dashes): each is its own piece
+        return [[i] for i in marks]
     groups: list[list[int]] = []
-    for i in sorted(range(1, count), key=lambda i: stats[i, cv2.CC_STAT_LEFT]):
-        x, w = stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_WIDTH]
-        if groups and x < max(stats[j, cv2.CC_STAT_LEFT] + stats[j, cv2.CC_STAT_WIDTH] for j in groups[-1]):
-            groups[-1].append(i)
+    right = -1
+    for i in strokes:
+        x, _, w, _ = boxes[i]
+        if groups:
+            left = min(boxes[j, 0] for j in groups[-1])
+            overlap = right - x
+            narrower = min(w, right - left)
+            if overlap >= OVERLAP * narrower:
+                groups[-1].append(i)
+                right = max(right, x + w)
+                continue
+        groups.append([i])
+        right = x + w
+    for i in marks:
+        distances = [box_distance(boxes[i], boxes[g]) for g in groups]
+        nearest = int(np.argmin(distances))
+        if distances[nearest] <= NEAR * height:
+            groups[nearest].append(i)
         else:
             groups.append([i])
-    pieces = []
-    for group in groups:
-        mask = np.isin(labels, group)
-        x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
-        pieces.append((np.where(mask, ink, 0)[y : y + h, x : x + w], (x, y, w, h)))
-    return pieces
+    return sorted(groups, key=lambda g: boxes[g, 0].min())
+
+
+def box_distance(box: np.ndarray, group: np.ndarray) -> float:
+    """Gap in pixels between a box (x, y, w, h) and the nearest of a group's boxes (k, 4); 0 when they overlap."""
+    dx = np.maximum(0, np.maximum(group[:, 0] - (box[0] + box[2]), box[0] - (group[:, 0] + group[:, 2])))
+    dy = np.maximum(0, np.maximum(group[:, 1] - (box[1] + box[3]), box[1] - (group[:, 1] + group[:, 3])))
+    return float(np.hypot(dx, dy).min())
+
+
+def columns(mask: np.ndarray) -> tuple[int, int]:
+    """First and one-past-last column holding ink."""
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(cols[-1]) + 1
+
+
+def centre_x(mask: np.ndarray) -> float:
+    left, right = columns(mask)
+    return (left + right) / 2
+
+
+def crop(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The soft ink under the mask, cut to the mask's box."""
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    return np.where(mask, ink, 0)[y : y + h, x : x + w]
+
+
+def join_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
+    """Neighbours within TOUCH of each other joined where the model reads the pair more surely as one digit."""
+    spans = [columns(m) for m in masks]
+    pairs = [
+        i for i in range(len(masks) - 1)
+        if spans[i + 1][0] - spans[i][1] < TOUCH * height and spans[i + 1][1] - spans[i][0] <= TYPICAL_WIDTH * height
+    ]
+    if not pairs:
+        return masks
+    singles = sorted({j for i in pairs for j in (i, i + 1)})
+    maps = [crop(ink, masks[j]) for j in singles] + [crop(ink, masks[i] | masks[i + 1]) for i in pairs]
+    scores = score(maps)
+    alone = dict(zip(singles, scores[: len(singles)]))
+    gains = {i: s - alone[i] * alone[i + 1] for i, s in zip(pairs, scores[len(singles) :])}
+    taken: set[int] = set()
+    for i in sorted(gains, key=gains.get, reverse=True):  # best joins first; a piece joins at most once
+        if gains[i] > 0 and not taken & {i, i + 1}:
+            taken |= {i, i + 1}
+            masks[i] = masks[i] | masks[i + 1]
+            masks[i + 1] = None
+    return [m for m in masks if m is not None]
+
+
+def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
+    """Wide pieces cut into the digits that read most surely: candidate seams cut each into slices, every
+    run of up to three neighbouring slices is a candidate digit, and the best chain of them is kept (all
+    candidates of all pieces judged in one call)."""
+    lattices = []  # (piece index, {(i, j): candidate mask}, [strokes each seam crosses])
+    for k, mask in enumerate(masks):
+        left, right = columns(mask)
+        if right - left > CUT_WIDTH * height:
+            cuts = seams(ink, mask, height)
+            if cuts:
+                lattices.append((k, candidates(ink, mask, [c for c, _ in cuts], height), [x for _, x in cuts]))
+    if not lattices:
+        return masks
+    maps = [crop(ink, m) for _, spans, _ in lattices for m in spans.values()]
+    scores = iter(score(maps))
+    out: list[list[np.ndarray]] = [[m] for m in masks]
+    for k, spans, crossings in lattices:
+        judged = {ij: (m, float(next(scores))) for ij, m in spans.items()}
+        out[k] = best_chain(judged, crossings, height) or [masks[k]]
+    return [m for chain in out for m in chain]
+
+
+def candidates(ink: np.ndarray, mask: np.ndarray, cuts: list[np.ndarray], height: float) -> dict[tuple[int, int], np.ndarray]:
+    """Candidate digits of a piece: {(i, j): mask} for the ink between seams i and j (0 and n+1 are its edges)."""
+    n = len(cuts)
+    total = float(ink[mask].sum())
+    spans = {(0, n + 1): mask}  # the whole is always a candidate
+    for i in range(n + 1):
+        for j in range(i + 1, min(i + 4, n + 2)):
+            m = mask.copy()
+            if i > 0:
+                m &= ~cuts[i - 1]
+            if j <= n:
+                m &= cuts[j - 1]
+            if not m.any() or float(ink[m].sum()) < 0.03 * total:
+                continue
+            left, right = columns(m)
+            rows = np.flatnonzero(m.any(axis=1))
+            # A digit is about as tall as its line: a bar or a foot cut off is not one.
+            if right - left <= MAX_WIDTH * height and rows[-1] + 1 - rows[0] >= TALL * height:
+                spans[(i, j)] = m
+    return spans
+
+
+def best_chain(spans: dict[tuple[int, int], tuple[np.ndarray, float]], crossings: list[float],
+               height: float) -> list[np.ndarray]:
+    """The chain of candidate digits from the left edge to the right that reads most surely: the product of
+    their scores, less for every stroke a cut crosses and for a digit wider than a digit usually is; [] if none."""
+    end = max((j for _, j in spans), default=0)
+    best: dict[int, tuple[float, list[np.ndarray]]] = {0: (0.0, [])}
+    for j in range(1, end + 1):
+        options = []
+        for (i, jj), (m, s) in spans.items():
+            if jj != j or i not in best:
+                continue
+            left, right = columns(m)
+            value = np.log(max(s, 1e-6)) - WIDE * max(0.0, (right - left) / height - TYPICAL_WIDTH)
+            if i > 0:
+                value -= CUT + CROSSING * crossings[i - 1]
+            options.append((best[i][0] + value, best[i][1] + [m]))
+        if options:
+            best[j] = max(options, key=lambda o: o[0])
+    return best[end][1] if end in best else []
+
+
+def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.ndarray, float]]:
+    """The best ways to cut the piece in two, left to right, as (mask of the ink left of the seam, strokes the
+    seam crosses). Seams are top-to-bottom paths through the least ink, one pixel sideways per row at most and
+    within BAND of where they start, searched on the piece shrunk to at most SEAM_ROWS rows."""
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    piece = np.where(mask, ink, 0)[y : y + h, x : x + w]
+    shrink = max(1.0, h / SEAM_ROWS)
+    small = piece if shrink == 1 else cv2.resize(
+        piece, (max(1, round(w / shrink)), max(1, round(h / shrink))), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape
+    margin, band = max(1, int(EDGE * height / shrink)), max(1, int(BAND * height / shrink))
+    if sw <= 2 * margin:
+        return []
+    starts, ends, moves, seam_cost = seam_search(small * 10 + SEAM_STEP, margin, band)
+    # Local minima of the seam cost along the starts (each the cheapest within half a margin), cheapest first.
+    window = np.ones((1, 2 * (margin // 2) + 1), np.uint8)
+    lowest = cv2.erode(seam_cost.astype(np.float32)[None, :], window, borderType=cv2.BORDER_REPLICATE)[0]
+    minima = np.flatnonzero(seam_cost <= lowest + 1e-6)
+    minima = minima[np.argsort(seam_cost[minima], kind="stable")]
+    wanted = min(MAX_CUTS, round(CUTS_PER_HEIGHT * w / height) + 1)
+    total_ink = float(piece.sum())
+    width = max(stroke_width(piece), 1.0)
+    rows_small = np.minimum((np.arange(h) * sh) // h, sh - 1)  # the small row each full row comes from
+    cols = np.arange(w)
+    found: list[tuple[np.ndarray, float, float]] = []  # (left mask, strokes crossed, ink left of the seam)
+    for s in minima[: 4 * wanted]:
+        o = int(ends[s])
+        path_small = np.empty(sh, np.int64)
+        for r in range(sh - 1, -1, -1):
+            path_small[r] = starts[s] + o - band
+            o += int(moves[r, s, o]) if r > 0 else 0
+        path = np.round((path_small[rows_small] + 0.5) * w / sw).astype(np.int64)  # back to the piece's columns
+        left_of = cols[None, :] < path[:, None]
+        ink_left = float(piece[left_of].sum())
+        # Each side keeps a tenth of the ink (a 1 beside an 8 has more), and no two seams cut the same way.
+        if not (0.1 * total_ink < ink_left < 0.9 * total_ink) or any(abs(ink_left - t) <= 0.02 * total_ink for *_, t in found):
+            continue
+        inside = (path >= 0) & (path < w)
+        crossed = float((piece[np.flatnonzero(inside), path[inside]] >= 0.5).sum()) / width
+        left = np.zeros_like(mask)
+        left[y : y + h, x : x + w] = left_of
+        found.append((left & mask, crossed, ink_left))
+        if len(found) == wanted:
+            break
+    found.sort(key=lambda f: f[2])  # left to right: the more ink left of a seam, the further right it runs
+    return [(left, crossed) for left, crossed, _ in found]
+
+
+def seam_search(cost: np.ndarray, margin: int, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cheapest top-to-bottom paths through cost (h, w), one starting at each column a margin from the edges
+    and keeping within band columns of it: (starts, end offset index, moves (h, starts, offsets), path cost)."""
+    h, w = cost.shape
+    cost = np.pad(cost, ((0, 0), (band, band)), constant_values=SEAM_STEP)
+    starts = np.arange(margin, w - margin)
+    at = starts[:, None] + np.arange(2 * band + 1)[None, :]  # (starts, offsets) columns in the padded cost
+    total = cost[0][at]
+    moves = np.zeros((h, *at.shape), np.int8)  # the step (-1, 0, 1) into each cell, to trace paths back
+    for r in range(1, h):  # total[s, o]: the cheapest path from the top row to row r, column starts[s] + o - band
+        from_left, from_right = np.full_like(total, np.inf), np.full_like(total, np.inf)
+        from_left[:, 1:], from_right[:, :-1] = total[:, :-1], total[:, 1:]
+        stacked = np.stack([from_left, total, from_right])
+        moves[r] = stacked.argmin(axis=0) - 1
+        total = cost[r][at] + stacked.min(axis=0)
+    ends = total.argmin(axis=1)
+    return starts, ends, moves, total[np.arange(len(starts)), ends]

@@ -1,0 +1,258 @@
+"""The "numbers" benchmark: how digitcore reads a line of handwritten digits.
+
+Five kinds of picture are generated in memory with a fixed seed, from MNIST's *test* split, OpenCV's
+Hershey fonts and scikit-learn's 8x8 digits (one source per number, like one writer), each drawn as a
+sketchpad value (transparent or white RGBA) or photographed on paper:
+  gaps        2-6 digits with gaps between them
+  touching    2-4 digits whose neighbours touch or overlap
+  two-stroke  1-3 digits with gaps, one of them written in two strokes (a stroke cut, the pen lifted)
+  single      one digit
+  blank       no ink: blank canvases and paper (the answer is "no number")
+Whole strings are scored through Recognizer.read and, side by side, through Recognizer.predict (one digit
+per picture, today's page).
+
+    python -m benchmarks.numbers [--n 200] [--seed 0] [--kinds gaps,touching] [--show-errors DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+from PIL import Image
+
+# The renderers are shared with the wild-pictures benchmark; imported here only, so moving them is one edit.
+from benchmarks.wild import (
+    DEFAULT_DATA, MAX_SKETCH_STROKE, Digits, crop, hershey_glyph, make_empty, mnist_ink, mnist_strokes, mnist_test,
+    photo_size, photograph, pick_digit, place, sketchpad, sklearn_digits, slant,
+)
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+KINDS = ("gaps", "touching", "two-stroke", "single", "blank")
+TWO_STROKE_FAVOURITES = (4, 5, 7)  # the digits people most often write in two strokes: half the cut digits
+Item = tuple[np.ndarray, "str | None"]  # (picture, expected number; None = no number)
+
+
+# ----------------------------------------------------------------------------------------------- glyphs
+
+
+def glyph(rng: np.random.Generator, source: str, label: int, height: float, brush: int, sketch: bool,
+          digits: Digits) -> np.ndarray:
+    """float32 ink (0-1) of one digit with the given label, about height px tall, from the given source."""
+    if source == "hershey":
+        return hershey_glyph(label, height, brush, rng)
+    if source == "mnist":
+        pool = np.flatnonzero(digits[1] == label)
+        image = digits[0][pool[pick_digit(rng, (digits[0][pool], digits[1][pool]), MAX_SKETCH_STROKE if sketch else np.inf)]]
+    else:
+        images, labels = sklearn_digits()
+        pool = np.flatnonzero(labels == label)
+        image = images[pool[rng.integers(len(pool))]]
+    return mnist_strokes(image, height, brush) if sketch else mnist_ink(image, height, rng)
+
+
+def two_strokes(ink: np.ndarray, rng: np.random.Generator, gap: float) -> np.ndarray | None:
+    """The ink with one stroke cut by a straight gap (the pen lifted), leaving two pieces of at least a tenth
+    of the ink each; None when no random cut of 30 does that."""
+    h, w = ink.shape
+    ys, xs = np.nonzero(ink > 0.5)
+    for _ in range(30):
+        k = rng.integers(len(ys))
+        angle = rng.uniform(0, np.pi)
+        d = np.array([np.cos(angle), np.sin(angle)]) * 2 * max(h, w)
+        p = np.array([xs[k], ys[k]], np.float64)
+        cut = ink.copy()
+        cv2.line(cut, tuple(np.round(p - d).astype(int)), tuple(np.round(p + d).astype(int)), 0.0,
+                 max(2, round(gap)), cv2.LINE_8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats((cut > 0.05).astype(np.uint8), connectivity=8)
+        areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1]
+        if count == 3 and areas[1] >= 0.1 * areas.sum():
+            return cut
+    return None
+
+
+def compose(glyphs: list[np.ndarray], gaps: list[float], rng: np.random.Generator) -> np.ndarray:
+    """One line of writing: the glyphs left to right, gaps[i] px between glyph i and i + 1 (negative: overlap),
+    each a little up or down."""
+    height = max(g.shape[0] for g in glyphs)
+    jitter = [int(rng.uniform(-0.06, 0.06) * height) for _ in glyphs]
+    lefts = [0]
+    for g, gap in zip(glyphs[:-1], gaps):
+        lefts.append(max(0, int(round(lefts[-1] + g.shape[1] + gap))))
+    top_pad = max(0, -min(jitter)) + height
+    canvas = np.zeros((3 * height + 2 * max(abs(j) for j in jitter) + 2,
+                       max(x + g.shape[1] for x, g in zip(lefts, glyphs)) + 2), np.float32)
+    for g, x, j in zip(glyphs, lefts, jitter):
+        y = top_pad + j + (height - g.shape[0]) // 2
+        region = canvas[y : y + g.shape[0], x : x + g.shape[1]]
+        np.maximum(region, g, out=region)
+    return crop(canvas)
+
+
+# ------------------------------------------------------------------------------------------------ items
+
+
+def make_number(rng: np.random.Generator, digits: Digits, count: int, gap: tuple[float, float],
+                cut: bool = False) -> Item:
+    """A picture of a number of `count` digits, gaps drawn from `gap` (of the digit height), one digit in two
+    strokes when cut; a sketchpad value (transparent or white) or a photo, a third each."""
+    medium = ("transparent", "white", "photo")[rng.integers(3)]
+    source = ("mnist", "hershey", "sklearn")[rng.integers(3)]
+    labels = [int(d) for d in rng.integers(10, size=count)]
+    if cut:
+        where = int(rng.integers(count))
+        if rng.random() < 0.5:
+            labels[where] = int(rng.choice(TWO_STROKE_FAVOURITES))
+    if medium == "photo":
+        h, w = photo_size(rng)
+        h, w = min(h, w), max(h, w)  # a number is written across the page
+    else:
+        h, w = int(rng.integers(400, 801)), int(rng.integers(600, 1001))
+    height = min(rng.uniform(0.25, 0.6) * h, 0.85 * w / (0.75 * count + 0.3 * (count - 1)))
+    brush = int(np.clip(rng.uniform(0.06, 0.14) * height, 3, 40))
+    glyphs = []
+    for k, label in enumerate(labels):
+        size = height * rng.uniform(0.9, 1.1)
+        ink = glyph(rng, source, label, size, brush, medium != "photo", digits)
+        if cut and k == where:
+            split = two_strokes(ink, rng, rng.uniform(0.03, 0.08) * size)
+            ink = split if split is not None else ink
+        glyphs.append(ink)
+    line = compose(glyphs, [rng.uniform(*gap) * height for _ in labels[1:]], rng)
+    line = slant(line, rng.uniform(-5, 5), rng.uniform(-0.2, 0.2))
+    layer = place(line, (h, w), rng, margin=0.04)
+    picture = photograph(layer, rng) if medium == "photo" else sketchpad(layer, transparent=medium == "transparent")
+    return picture, "".join(map(str, labels))
+
+
+MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
+    "gaps": lambda rng, d: make_number(rng, d, int(rng.integers(2, 7)), (0.12, 0.5)),
+    "touching": lambda rng, d: make_number(rng, d, int(rng.integers(2, 5)), (-0.15, -0.02)),
+    "two-stroke": lambda rng, d: make_number(rng, d, int(rng.integers(1, 4)), (0.12, 0.5), cut=True),
+    "single": lambda rng, d: make_number(rng, d, 1, (0, 0)),
+    "blank": lambda rng, d: (make_empty(rng, d)[0], None),
+}
+
+
+def make_set(kind: str, n: int = 200, seed: int = 0, data_path: str | Path = DEFAULT_DATA) -> list[Item]:
+    """n (picture, expected number) pairs of one kind; picture i depends only on (seed, kind, i), not on n."""
+    if kind not in MAKERS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+    digits = mnist_test(Path(data_path))
+    return [MAKERS[kind](np.random.default_rng([seed, 100 + KINDS.index(kind), i]), digits) for i in range(n)]
+
+
+# ------------------------------------------------------------------------------------------------ score
+
+
+def score(recognizer: Any, items: list[Item]) -> dict:
+    """Whole-string accuracy of Recognizer.read and of Recognizer.predict (one digit), and read's time."""
+    expected = [want for _, want in items]
+    readings, seconds = [], []
+    for picture, _ in items:
+        t = time.perf_counter()
+        readings.append(recognizer.read(picture))
+        seconds.append(time.perf_counter() - t)
+    singles = [recognizer.predict(picture).label for picture, _ in items]
+    got = [r.number for r in readings]
+    right = [g == want for g, want in zip(got, expected)]
+    # Segmentation apart from recognition: as many pieces as digits, and then each digit read right.
+    counted = [len(r.digits) == len(want or "") for r, want in zip(readings, expected)]
+    pairs = [(d.label, int(c)) for r, want, ok in zip(readings, expected, counted) if ok and want
+             for d, c in zip(r.digits, want)]
+    single_right = [(None if s is None else str(s)) == want for s, want in zip(singles, expected)]
+    return {
+        "n": len(items),
+        "read": sum(right) / max(len(items), 1),
+        "predict": sum(single_right) / max(len(items), 1),
+        "count": sum(counted) / max(len(items), 1),
+        "digits": sum(a == b for a, b in pairs) / max(len(pairs), 1),
+        "ms": 1e3 * float(np.median(seconds)) if seconds else 0.0,
+        "wrong": [(i, expected[i], got[i], readings[i]) for i, ok in enumerate(right) if not ok],
+    }
+
+
+def format_table(results: dict[str, dict]) -> str:
+    """One row per kind: whole strings right through read and through predict, segmentation's count, digits
+    read right, and read's median time."""
+    lines = [f"{'kind':<11} {'n':<5} {'read':<8} {'predict':<9} {'count':<7} {'digits':<8} read p50"]
+    for kind, r in results.items():
+        digits = "-" if kind == "blank" else f"{r['digits']:.3f}"
+        lines.append(f"{kind:<11} {r['n']:<5} {r['read']:<8.3f} {r['predict']:<9.3f} {r['count']:<7.3f} "
+                     f"{digits:<8} {r['ms']:.1f} ms")
+    lines.append("read: whole strings right through Recognizer.read; predict: through Recognizer.predict (one digit);\n"
+                 "count: as many pieces as digits; digits: each digit read right, where the count is right")
+    return "\n".join(lines)
+
+
+def save_errors(folder: Path, kind: str, items: list[Item], result: dict) -> None:
+    """Each misread picture as a PNG with the boxes read drawn on it, expected and read number in the name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, want, got, reading in result["wrong"]:
+        picture = items[i][0]
+        if picture.ndim == 3 and picture.shape[2] == 4:  # transparency shown as white
+            alpha = picture[..., 3:].astype(np.float32) / 255
+            picture = (picture[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
+        picture = np.ascontiguousarray(picture if picture.ndim == 3 else np.stack([picture] * 3, -1))
+        for d in reading.digits:
+            x, y, w, h = d.box
+            cv2.rectangle(picture, (x, y), (x + w, y + h), (220, 0, 0), 2)
+            cv2.putText(picture, str(d.label), (x, max(y - 4, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (220, 0, 0), 2)
+        Image.fromarray(picture).save(folder / f"{kind}_{i:04d}_want{want}_got{got}.png")
+
+
+# ------------------------------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line options."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.numbers", description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=200, help="pictures per kind (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="the set is a function of the seed (default: %(default)s)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of %(default)s")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="mnist.npz; only its test split is used (default: %(default)s)")
+    parser.add_argument("--model", type=Path, help="a .keras model (default: Recognizer.load()'s, models/digits.keras)")
+    parser.add_argument("--show-errors", type=Path, metavar="DIR", help="write the misread pictures with their boxes")
+    args = parser.parse_args(argv)
+    args.kinds = [k for k in args.kinds.split(",") if k]
+    unknown = set(args.kinds) - set(KINDS)
+    if unknown:
+        parser.error(f"unknown kinds {sorted(unknown)}; choose from {','.join(KINDS)}")
+    if args.n < 1:
+        parser.error("--n must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate every kind, score it both ways, print the table; returns the exit code."""
+    args = parse_args(argv)
+    from digitcore import ModelError, Recognizer
+    from digitcore.data import DataError
+
+    started = time.perf_counter()
+    try:
+        mnist_test(args.data)  # first: a wrong path should not wait for TensorFlow to start
+        recognizer = Recognizer.load(args.model)
+    except (ModelError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    results = {}
+    for kind in args.kinds:
+        items = make_set(kind, args.n, args.seed, args.data)
+        results[kind] = score(recognizer, items)
+        if args.show_errors:
+            save_errors(args.show_errors, kind, items, results[kind])
+    print(format_table(results))
+    print(f"\nwall time {time.perf_counter() - started:.1f} s including model load and generation")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
