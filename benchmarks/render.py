@@ -181,6 +181,7 @@ def sketchpad(alpha: np.ndarray, transparent: bool) -> np.ndarray:
         rgba[..., 3] = 255
     return rgba
 
+
 def photo_size(rng: np.random.Generator) -> tuple[int, int]:
     """(H, W) of a photo: sides 200-1200 px, aspect 0.6-1.6 but never square, portrait or landscape."""
     aspect = rng.uniform(1.05, 1.6)
@@ -241,3 +242,68 @@ def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok, "OpenCV could not encode a JPEG"
     return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def holes(ink: np.ndarray) -> int:
+    """How many loops (enclosed paper regions bigger than 0.5% of the box) the ink at opacity >= 0.5 has."""
+    mask = (ink >= 0.5).astype(np.uint8)
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return 0
+    inner = [c for c, h in zip(contours, hierarchy[0]) if h[3] >= 0]  # contours with a parent are holes
+    return sum(cv2.contourArea(c) > 0.005 * mask.size for c in inner)
+
+
+def paper_tint(rng: np.random.Generator) -> np.ndarray:
+    """float32 RGB of a sheet: one of the paper tints, varied a little."""
+    return (np.array(PAPER_TINTS[rng.integers(len(PAPER_TINTS))]) + rng.uniform(-6, 6, 3)).astype(np.float32)
+
+
+def compose(background: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """float32 (H, W, 3) scene: each (opacity (H, W), RGB colour) layer painted over the background in turn."""
+    scene = np.broadcast_to(background, (*layers[0][0].shape, 3)).astype(np.float32)
+    for alpha, colour in layers:
+        scene = scene + (np.asarray(colour, np.float32) - scene) * alpha[..., None]
+    return scene
+
+
+def ruling(shape: tuple[int, int], spacing: float, squared: bool, rng: np.random.Generator) -> np.ndarray:
+    """(H, W) float32 opacity of notebook ruling: lines every `spacing` px, slightly tilted, 1-3 px; grid if squared."""
+    h, w = shape
+    layer = np.zeros(shape, np.uint8)
+    width = int(rng.integers(1, 4))
+    tilt = np.tan(np.deg2rad(rng.uniform(-3, 3)))
+    phase = rng.uniform(0, spacing)
+    for y in np.arange(phase, h + w * abs(tilt), spacing):
+        cv2.line(layer, (0, round(y * 16)), (w * 16, round((y + w * tilt) * 16)), 255, width, cv2.LINE_AA, shift=4)
+    if squared:
+        for x in np.arange(rng.uniform(0, spacing), w + h * abs(tilt), spacing):
+            cv2.line(layer, (round(x * 16), 0), (round((x - h * tilt) * 16), h * 16), 255, width, cv2.LINE_AA, shift=4)
+    return layer.astype(np.float32) / 255 * rng.uniform(0.5, 1.0)
+
+
+def desk(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """float32 (H, W, 3) surface under a sheet: dark (wood, grey, black) or light (white or pale table), grained."""
+    h, w = shape
+    if rng.random() < 0.6:
+        colour = np.array([(95, 65, 40), (60, 60, 65), (30, 28, 26), (130, 90, 55)][rng.integers(4)], np.float32)
+    else:
+        colour = np.array([(250, 250, 250), (238, 236, 230), (215, 220, 228)][rng.integers(3)], np.float32)
+    grain = cv2.resize(rng.standard_normal((max(2, h // 40), 4)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(colour + rng.uniform(3, 12) * grain[..., None], 0, 255)
+
+
+def sheet_on_desk(sheet: np.ndarray, shape: tuple[int, int], cover: float, rng: np.random.Generator) -> np.ndarray:
+    """float32 (H, W, 3) scene: the sheet scene scaled to cover that fraction of the frame, turned, on a desk."""
+    h, w = shape
+    sh, sw = sheet.shape[:2]
+    s = np.sqrt(cover * h * w / (sh * sw))
+    s = min(s, 0.95 * min(h, w) / max(sh, sw) * 1.3)  # a sheet larger than the frame would hide the desk
+    angle = rng.uniform(-20, 20)
+    centre = (w / 2 + rng.uniform(-0.15, 0.15) * w, h / 2 + rng.uniform(-0.15, 0.15) * h)
+    matrix = cv2.getRotationMatrix2D((sw / 2, sh / 2), angle, s)
+    matrix[:, 2] += np.array(centre) - np.array([sw / 2, sh / 2])
+    warped = cv2.warpAffine(sheet, matrix, (w, h), flags=cv2.INTER_LINEAR)
+    cover_mask = cv2.warpAffine(np.ones((sh, sw), np.float32), matrix, (w, h), flags=cv2.INTER_LINEAR)
+    surface = desk(shape, rng)
+    return surface + (warped - surface) * cover_mask[..., None]
