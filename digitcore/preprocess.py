@@ -17,7 +17,10 @@ BOX = 20  # the longer side of the digit inside the field, as in MNIST; the rest
 CENTRE = 14.0  # where MNIST's centre of mass sits, in pixel-index coordinates (measured: 14.00 +- 0.29)
 WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stroke, and everything after is cheap
 MAX_PIXELS = 64_000_000  # a larger array is refused rather than processed slowly
-MIN_CONTRAST = 32  # ink must differ from the paper by this many grey levels (of 255) to count as a digit
+MIN_CONTRAST = 16  # ink must differ from the paper by this many grey levels (of 255), and rise above its noise
+COARSE = 64  # side of the picture the paper is estimated on: fine enough for the light at the rim
+LINE_SPAN = 0.6  # a straight line this long (of the picture's side) is ruling or an edge, not a stroke
+LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
 THIN_STROKE, TARGET_STROKE = 1.5, 2.4  # stroke widths in field pixels; MNIST's median is 2.4
 
 
@@ -151,16 +154,16 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     if median - lo > hi - median:  # the paper is the majority: ink lies on whichever side is further from it
         grey = cv2.bitwise_not(grey)
     ink = cv2.subtract(grey, _background(grey))
-    # The paper's own variation, from the lowest quarter (a fat digit can cover half a picture).
-    low, quartile = _percentiles(ink, (10, 25))
-    noise = quartile + 6 * max(quartile - low, 1)
+    noise = _paper_noise(ink, grey)
     if ink.max() < max(MIN_CONTRAST, noise):
         return None
     otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     threshold = max(otsu, noise, MIN_CONTRAST / 2)
-    mask = (ink > threshold).astype(np.uint8)
+    # Hysteresis: weak ink (a light arm of a 4, the faint end of a pencil stroke) counts when it touches strong ink.
+    weak = max(noise / 2, MIN_CONTRAST / 2)
+    mask = _hysteresis(_without_lines((ink > min(weak, threshold)).astype(np.uint8)), ink, threshold)
     strength = float(np.median(ink[mask > 0])) if mask.any() else 0.0
-    if strength < MIN_CONTRAST:
+    if strength < max(MIN_CONTRAST / 2, noise):
         return None
     keep = _digit_components(mask)
     if keep is None:
@@ -169,11 +172,59 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     x, y, w, h = cv2.boundingRect(keep)
     top, left = max(y - 1, 0), max(x - 1, 0)
     ink, keep = ink[top : y + h + 1, left : x + w + 1], keep[top : y + h + 1, left : x + w + 1]
-    # Soft ink: zero at half the threshold, full strength at the strokes' median, anti-aliased between.
-    floor = threshold / 2
-    soft = np.clip((ink.astype(np.float32) - floor) / max(strength - floor, 1.0), 0.0, 1.0)
-    soft *= cv2.dilate(keep, np.ones((3, 3), np.uint8))  # keep the anti-aliased rim of the kept strokes
-    return soft, (left, top)
+    # Soft ink: zero at half the threshold, full strength at the strokes' median, anti-aliased between. A weak
+    # stroke is measured against its own peak instead, so a light arm comes out as solid as the rest.
+    rim = cv2.dilate(keep, np.ones((3, 3), np.uint8))  # keep the anti-aliased rim of the kept strokes
+    inked = ink.astype(np.float32) * rim
+    peak = np.minimum(cv2.dilate(inked, np.ones((7, 7), np.uint8)), strength)
+    floor = np.minimum(threshold / 2, peak / 2)
+    soft = np.clip((inked - floor) / np.maximum(peak - floor, 1.0), 0.0, 1.0)
+    return soft * rim, (left, top)
+
+
+def _paper_noise(ink: np.ndarray, grey: np.ndarray) -> float:
+    """Grey levels above the paper that its own texture and sensor noise reach: no ink is weaker than this."""
+    # The paper's spread from the lowest quarter (a fat digit can cover half a picture), and the fine-grained
+    # noise from the difference to a local mean, whose median ignores the few pixels on stroke edges.
+    low, quartile = _percentiles(ink, (10, 25))
+    spread = quartile + 6 * max(quartile - low, 1)
+    detail = cv2.absdiff(grey, cv2.blur(grey, (5, 5)))
+    sigma = 1.4826 * _percentiles(detail, (50,))[0]
+    return max(spread, quartile + 6 * sigma)
+
+
+def _hysteresis(weak: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
+    """uint8 mask of the pieces of the weak mask that have a pixel of ink above high."""
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    strong = np.zeros(count, np.uint8)
+    strong[np.unique(labels[ink > high])] = 1
+    strong[0] = 0
+    return strong[labels]
+
+
+def _without_lines(mask: np.ndarray) -> np.ndarray:
+    """The mask without straight lines that run across the whole picture (ruled paper, a page edge), keeping
+    the pixels where a stroke crosses one."""
+    h, w = mask.shape
+    if max(h, w) <= 160:  # icons and small scans have no ruling
+        return mask
+    lines = np.zeros_like(mask)
+    for horizontal in (True, False):
+        side = w if horizontal else h
+        kernel = np.ones((1, max(15, round(0.08 * side))) if horizontal else (max(15, round(0.08 * side)), 1), np.uint8)
+        opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+        span = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        thickness = stats[1:, cv2.CC_STAT_AREA] / np.maximum(span, 1)
+        across = np.flatnonzero((span >= LINE_SPAN * side) & (thickness <= LINE_CROSSING - 1)) + 1
+        if len(across):
+            lut = np.zeros(count, np.uint8)
+            lut[across] = 1
+            # A stroke crosses a line where the mask runs on across it: keep those pixels.
+            across_kernel = np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8)
+            crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, across_kernel)
+            lines |= lut[labels] & (1 - crossing)
+    return mask & (1 - lines) if lines.any() else mask
 
 
 def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
@@ -183,36 +234,80 @@ def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
 
 
 def _background(grey: np.ndarray) -> np.ndarray:
-    """The paper's own brightness, light ink on dark: a morphological opening at coarse scale, so uneven lighting subtracts out."""
+    """The paper's own brightness, light ink on dark, so uneven lighting subtracts out: a coarse morphological
+    opening that follows the light closely, never higher than a wider one that no stroke can outlast."""
     h, w = grey.shape
     if max(h, w) <= 160:  # small pictures (icons, low-resolution scans) are not unevenly lit
         return np.full_like(grey, _percentiles(grey, (10,))[0])  # light ink on dark: paper is among the darkest
-    # The window spans 15% of the picture: wider than any stroke drawn on a canvas or page this large,
-    # so it always reaches some paper and never hollows a fat stroke out.
-    window = 0.15 * max(h, w)
-    s = 32 / max(h, w)
+    s = COARSE / max(h, w)
     coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    k = 2 * int(np.ceil(window * s / 2)) + 1
-    # Opening (min then max) rather than a plain minimum: it follows the paper into dark corners (vignetting).
-    coarse = cv2.morphologyEx(coarse, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    coarse = cv2.blur(coarse, (3, 3))
-    return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+    # An opening with a window of 15% of the picture follows vignetting into the corners, but a marker stroke
+    # wider than the window survives it and would be taken for paper. So the paper may not stray from a smooth
+    # surface fitted to the pixels that are not ink, which no stroke can lift, by more than that fit's own error.
+    narrow = _opening(coarse, 0.15 * COARSE)
+    surface, error = _paper_surface(coarse)
+    # Near the picture's edge the opening falls short of light that keeps rising into the edge: the surface's
+    # floor catches that too.
+    tolerance = max(4.0, 3 * error)
+    paper = np.clip(narrow.astype(np.float32), surface - tolerance, surface + tolerance)
+    paper = np.clip(paper, 0, 255).astype(np.uint8)
+    return cv2.resize(cv2.blur(paper, (3, 3)), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _paper_surface(coarse: np.ndarray) -> tuple[np.ndarray, float]:
+    """A quadratic surface (uneven light: a gradient and a vignette) fitted to the paper of a coarse picture,
+    light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels."""
+    h, w = coarse.shape
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    x, y = x.ravel() / w - 0.5, y.ravel() / h - 0.5
+    basis = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
+    values = coarse.ravel().astype(np.float32)
+    use = values <= np.percentile(values, 40)  # ink is light and at most about half of the picture
+    for _ in range(3):
+        coef = np.linalg.lstsq(basis[use], values[use], rcond=None)[0]
+        residual = values - basis @ coef
+        error = 1.4826 * float(np.median(np.abs(residual[use])))
+        use = residual < max(3 * error, 2.0)
+    return (basis @ coef).reshape(h, w), error
+
+
+def _opening(coarse: np.ndarray, window: float) -> np.ndarray:
+    """Grey opening (min then max) with a disc about window px wide: it follows the paper into dark corners."""
+    k = 2 * int(np.ceil(window / 2)) + 1
+    return cv2.morphologyEx(coarse, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
 
 
 def _digit_components(mask: np.ndarray) -> np.ndarray | None:
-    """uint8 mask of the connected pieces that make the digit (specks dropped); None if nothing is digit-sized."""
+    """uint8 mask of the connected pieces that make the writing (specks dropped); None if nothing is digit-sized.
+
+    A piece stays when it is big beside the largest, tall like a digit (a thin 1 beside a fat 8), or small
+    but close to a kept piece (the dot of a careless stroke)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count < 2:
         return None
+    # Pieces lying wholly in the picture's outer 3% are its rim (light falling off at the edge), not writing.
+    h, w = mask.shape
+    x0, y0 = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    x1, y1 = x0 + stats[1:, cv2.CC_STAT_WIDTH], y0 + stats[1:, cv2.CC_STAT_HEIGHT]
+    rx, ry = max(2, 0.03 * w), max(2, 0.03 * h)
+    rim = (x1 <= rx) | (x0 >= w - rx) | (y1 <= ry) | (y0 >= h - ry)
+    stats[1:, cv2.CC_STAT_AREA] *= ~rim if max(h, w) > 160 else 1
     areas = stats[1:, cv2.CC_STAT_AREA]
-    largest = areas.max()
-    if largest < max(3, 1e-4 * mask.size):
+    largest = int(areas.argmax())
+    if areas[largest] < max(3, 1e-4 * mask.size):
         return None
-    kept = np.flatnonzero(areas >= 0.08 * largest) + 1  # a 5's separate bar is well above 8%; dust is below
-    if len(kept) == count - 1:
+    tall = stats[1:, cv2.CC_STAT_HEIGHT]
+    keep = (areas >= 0.08 * areas[largest]) | ((tall >= 0.4 * tall[largest]) & (areas >= 0.01 * areas[largest]))
+    if keep.all():
         return mask
+    reach = 0.25 * tall[largest]
+    kept = np.flatnonzero(keep)
+    for i in np.flatnonzero(~keep & (areas >= 0.01 * areas[largest])):
+        gap_x = np.maximum(0, np.maximum(x0[kept] - x1[i], x0[i] - x1[kept]))
+        gap_y = np.maximum(0, np.maximum(y0[kept] - y1[i], y0[i] - y1[kept]))
+        keep[i] = bool((np.maximum(gap_x, gap_y) <= reach).any())
     lut = np.zeros(count, np.uint8)
-    lut[kept] = 1
+    lut[1:] = keep
     return lut[labels]
 
 
