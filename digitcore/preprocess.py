@@ -211,19 +211,23 @@ def _without_lines(mask: np.ndarray) -> np.ndarray:
     lines = np.zeros_like(mask)
     for horizontal in (True, False):
         side = w if horizontal else h
-        kernel = np.ones((1, max(15, round(0.08 * side))) if horizontal else (max(15, round(0.08 * side)), 1), np.uint8)
-        opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+        along = (lambda n: np.ones((1, n) if horizontal else (n, 1), np.uint8))
+        # Closing first bridges the gaps noise leaves in a faint line; the opening keeps only long straight runs.
+        opened = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
         span = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
-        thickness = stats[1:, cv2.CC_STAT_AREA] / np.maximum(span, 1)
-        across = np.flatnonzero((span >= LINE_SPAN * side) & (thickness <= LINE_CROSSING - 1)) + 1
-        if len(across):
-            lut = np.zeros(count, np.uint8)
-            lut[across] = 1
+        for k in np.flatnonzero(span >= LINE_SPAN * side) + 1:
+            piece = (labels == k).astype(np.uint8)
+            # Thin along much of its length (digits touching it may cover the rest, so not the median).
+            axis = 0 if horizontal else 1
+            runs = np.count_nonzero(np.diff(piece, axis=axis, prepend=0) == 1, axis=axis)  # parallel lines per column
+            across = piece.sum(axis=axis)[runs > 0] / runs[runs > 0]
+            if np.percentile(across, 20) > LINE_CROSSING - 1:
+                continue
             # A stroke crosses a line where the mask runs on across it: keep those pixels.
-            across_kernel = np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8)
-            crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, across_kernel)
-            lines |= lut[labels] & (1 - crossing)
+            crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
+            line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
+            lines |= line & (1 - crossing)
     return mask & (1 - lines) if lines.any() else mask
 
 
