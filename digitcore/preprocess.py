@@ -19,6 +19,7 @@ WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stro
 MAX_PIXELS = 64_000_000  # a larger array is refused rather than processed slowly
 MIN_CONTRAST = 16  # ink must differ from the paper by this many grey levels (of 255), and rise above its noise
 COARSE = 64  # side of the picture the paper is estimated on: fine enough for the light at the rim
+SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) is ruling or an edge, not a stroke
 LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
 THIN_STROKE, TARGET_STROKE = 1.5, 2.4  # stroke widths in field pixels; MNIST's median is 2.4
@@ -150,10 +151,22 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     None when there is no digit."""
     if min(grey.shape) >= 3:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
+    sheet = _sheet(grey)
+    if sheet is not None:  # a note or page with the desk around it: the paper is the sheet, the desk is not ink
+        found = _ink_on(np.where(sheet > 0, grey, np.uint8(np.median(grey[sheet > 0]))), sheet)
+        if found is not None:
+            return found
+    return _ink_on(grey, None)
+
+
+def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """extract_ink's work on a blurred grey picture, only inside the sheet mask when there is one."""
     lo, median, hi = _percentiles(grey, (0.05, 50, 99.95))
     if median - lo > hi - median:  # the paper is the majority: ink lies on whichever side is further from it
         grey = cv2.bitwise_not(grey)
     ink = cv2.subtract(grey, _background(grey))
+    if sheet is not None:  # the sheet's own edge, a few pixels wide, is not ink either
+        ink *= cv2.erode(sheet, np.ones((7, 7), np.uint8))
     noise = _paper_noise(ink, grey)
     if ink.max() < max(MIN_CONTRAST, noise):
         return None
@@ -180,6 +193,44 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     floor = np.minimum(threshold / 2, peak / 2)
     soft = np.clip((inked - floor) / np.maximum(peak - floor, 1.0), 0.0, 1.0)
     return soft * rim, (left, top)
+
+
+def _sheet(grey: np.ndarray) -> np.ndarray | None:
+    """uint8 mask of a sheet (sticky note, page) lying on a darker or lighter desk, or None when the picture
+    is all paper. A sheet is a solid region with straight sides, 15-85% of the picture, holding the writing."""
+    h, w = grey.shape
+    if max(h, w) <= 160:
+        return None
+    s = COARSE / max(h, w)
+    coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    cut, _ = cv2.threshold(coarse, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if not (coarse > cut).any() or (coarse > cut).all():
+        return None
+    contrast = float(np.median(coarse[coarse > cut])) - float(np.median(coarse[coarse <= cut]))
+    if contrast < SHEET_CONTRAST:
+        return None  # one paper
+    step = cv2.morphologyEx(coarse, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))  # 3x3 max - min
+    for side in (coarse > cut, coarse <= cut):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(side.astype(np.uint8), connectivity=4)
+        if count < 2:
+            continue
+        k = 1 + int(stats[1:, cv2.CC_STAT_AREA].argmax())
+        contours, _ = cv2.findContours((labels == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        outline = max(contours, key=cv2.contourArea)
+        area, hull = cv2.contourArea(outline), cv2.convexHull(outline)
+        if not 0.15 * coarse.size <= area <= 0.85 * coarse.size or area < 0.92 * cv2.contourArea(hull):
+            continue
+        if len(cv2.approxPolyDP(hull, 0.015 * cv2.arcLength(hull, True), True)) > 6:
+            continue  # round: a fat 0, not a sheet
+        filled = cv2.drawContours(np.zeros_like(coarse), [outline], -1, 1, cv2.FILLED)
+        edge = cv2.morphologyEx(filled, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+        edge[[0, -1], :] = edge[:, [0, -1]] = 0  # the picture's own border is no edge of the sheet
+        if not edge.any() or np.median(step[edge > 0]) < 0.4 * contrast:
+            continue  # a soft boundary: light falling off across one paper, not a sheet's edge
+        if np.count_nonzero(filled & ~side) < 0.002 * coarse.size:
+            continue  # nothing written on it: a fat stroke rather than a sheet
+        return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
+    return None
 
 
 def _paper_noise(ink: np.ndarray, grey: np.ndarray) -> float:
