@@ -161,8 +161,10 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
 
 def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tuple[int, int]] | None:
     """extract_ink's work on a blurred grey picture, only inside the sheet mask when there is one."""
-    lo, median, hi = _percentiles(grey, (0.05, 50, 99.95))
-    if median - lo > hi - median:  # the paper is the majority: ink lies on whichever side is further from it
+    lo, hi = _percentiles(grey, (0.05, 99.95))
+    # The paper is what the picture's edge mostly shows (a fat digit may cover most of the picture, but not
+    # most of its rim); ink lies on whichever side is further from it.
+    if _rim_median(grey) - lo > hi - _rim_median(grey):
         grey = cv2.bitwise_not(grey)
     ink = cv2.subtract(grey, _background(grey))
     if sheet is not None:  # the sheet's own edge, a few pixels wide, is not ink either
@@ -174,7 +176,10 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     threshold = max(otsu, noise, MIN_CONTRAST / 2)
     # Hysteresis: weak ink (a light arm of a 4, the faint end of a pencil stroke) counts when it touches strong ink.
     weak = max(noise / 2, MIN_CONTRAST / 2)
-    mask = _hysteresis(_without_lines((ink > min(weak, threshold)).astype(np.uint8)), ink, threshold)
+    mask = (ink > min(weak, threshold)).astype(np.uint8)
+    lined = _without_lines(mask)
+    # Lines were all there was: then the line is the writing (one tall 1), not the ruling.
+    mask = _hysteresis(lined if (ink[lined > 0] > threshold).any() else mask, ink, threshold)
     strength = float(np.median(ink[mask > 0])) if mask.any() else 0.0
     if strength < max(MIN_CONTRAST / 2, noise):
         return None
@@ -231,6 +236,14 @@ def _sheet(grey: np.ndarray) -> np.ndarray | None:
             continue  # nothing written on it: a fat stroke rather than a sheet
         return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
     return None
+
+
+def _rim_median(grey: np.ndarray) -> float:
+    """The median grey level of the picture's outer 3% on every side."""
+    h, w = grey.shape
+    b = max(1, round(0.03 * min(h, w)))
+    rim = np.concatenate([grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(), grey[:, -b:].ravel()])
+    return float(np.median(rim))
 
 
 def _paper_noise(ink: np.ndarray, grey: np.ndarray) -> float:
