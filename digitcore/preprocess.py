@@ -162,10 +162,12 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
 
 def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tuple[int, int]] | None:
     """extract_ink's work on a blurred grey picture, only inside the sheet mask when there is one."""
-    lo, hi = _percentiles(grey, (0.05, 99.95))
-    # The paper is what the picture's edge mostly shows (a fat digit may cover most of the picture, but not
-    # most of its rim); ink lies on whichever side is further from it.
-    if _rim_median(grey) - lo > hi - _rim_median(grey):
+    lo, median, hi = _percentiles(grey, (0.05, 50, 99.95))
+    # The paper is the majority, and ink lies on whichever side is further from it. But a marker digit may
+    # cover most of a picture: when the picture's rim is one even level, the paper is that.
+    rim_low, rim_median, rim_high = _rim_percentiles(grey)
+    paper = rim_median if rim_high - rim_low < 0.1 * (hi - lo) else median
+    if paper - lo > hi - paper:
         grey = cv2.bitwise_not(grey)
     ink = cv2.subtract(grey, _background(grey))
     if sheet is not None:  # the sheet's own edge, a few pixels wide, is not ink either
@@ -243,15 +245,15 @@ def _rim_differs(grey: np.ndarray) -> bool:
     """Whether the picture's rim and its middle differ like a desk and a sheet (else all is one paper)."""
     h, w = grey.shape
     middle = grey[h // 4 : h - h // 4, w // 4 : w - w // 4]
-    return abs(_rim_median(grey) - _percentiles(np.ascontiguousarray(middle), (50,))[0]) >= SHEET_CONTRAST
+    return abs(_rim_percentiles(grey)[1] - _percentiles(np.ascontiguousarray(middle), (50,))[0]) >= SHEET_CONTRAST
 
 
-def _rim_median(grey: np.ndarray) -> float:
-    """The median grey level of the picture's outer 3% on every side."""
+def _rim_percentiles(grey: np.ndarray) -> list[float]:
+    """The 10th, 50th and 90th percentile grey levels of the picture's outer 3% on every side."""
     h, w = grey.shape
     b = max(1, round(0.03 * min(h, w)))
     rim = np.concatenate([grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(), grey[:, -b:].ravel()])
-    return float(np.median(rim))
+    return _percentiles(rim[None, :], (10, 50, 90))
 
 
 def _paper_noise(ink: np.ndarray, grey: np.ndarray) -> float:
@@ -337,10 +339,10 @@ def _paper_surface(coarse: np.ndarray) -> tuple[np.ndarray, float]:
     """A quadratic surface (uneven light: a gradient and a vignette) fitted to the paper of a coarse picture,
     light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels."""
     terms = _quadratic_terms(coarse.shape)
-    # Fitted on every fourth pixel, by normal equations in einsum: numpy's lstsq and matmul hand this to a
+    # Fitted on every other pixel, by normal equations in einsum: numpy's lstsq and matmul hand this to a
     # threaded BLAS, which costs milliseconds on a busy machine for a 6-term fit.
-    basis = np.stack([t[::4, ::4].ravel() for t in terms], axis=1)
-    values = coarse[::4, ::4].ravel().astype(np.float64)
+    basis = np.stack([t[::2, ::2].ravel() for t in terms], axis=1)
+    values = coarse[::2, ::2].ravel().astype(np.float64)
     use = values <= np.percentile(values, 40)  # ink is light and at most about half of the picture
     for _ in range(3):
         a = basis[use]
