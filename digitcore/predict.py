@@ -104,9 +104,9 @@ class Recognizer:
             model = keras.models.load_model(path, compile=False)
         except Exception as e:  # Keras raises many kinds for a damaged file; to a user they mean one thing
             raise ModelError(f"{path}: not a readable Keras model file ({type(e).__name__}: {e})") from None
-        if tuple(model.input_shape) != (None, 28, 28, 1) or tuple(model.output_shape) != (None, 10):
+        if tuple(model.input_shape) != (None, 28, 28, 1) or tuple(model.output_shape) not in ((None, 10), (None, 11)):
             raise ModelError(f"{path}: the model takes {model.input_shape} and gives {model.output_shape}; "
-                             "expected (None, 28, 28, 1) -> (None, 10)")
+                             "expected (None, 28, 28, 1) -> (None, 10) or (None, 11)")
         return cls(model)
 
     def probabilities(self, inputs: np.ndarray, batch_size: int = 1000) -> np.ndarray:
