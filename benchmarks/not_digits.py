@@ -7,7 +7,10 @@ arrow and cloud. Each kind comes as
   photo   a phone photo of the shape in ink on tinted, unevenly lit paper (benchmarks.wild's camera)
 and is scored per kind: the share answered "not a digit" (target: at least 95% of each kind).
 
-    python -m benchmarks.not_digits [--n 100] [--seed 0] [--model PATH] [--save DIR] [--show-errors DIR]
+With --wild it also reads benchmarks.wild's digits (and blanks) with the same rule, so the cost to digits
+is measured on the same pictures as README's figures: a rejected digit counts as wrong.
+
+    python -m benchmarks.not_digits [--n 100] [--seed 0] [--model PATH] [--save DIR] [--show-errors DIR] [--wild]
 """
 from __future__ import annotations
 
@@ -106,6 +109,19 @@ def format_table(results: dict[tuple[str, str], dict]) -> str:
     return "\n".join(lines)
 
 
+def score_wild(recognizer: Any, threshold: float, n: int = 200, seed: int = 0) -> str:
+    """benchmarks.wild's kinds read with the rejection rule: right (a rejected digit is wrong) and rejected, per kind."""
+    from benchmarks import wild
+
+    lines = [f"{'kind':<9} {'n':<5} {'right':<8} rejected"]
+    for kind in wild.KINDS:
+        items = wild.make_set(kind, n, seed)
+        said = [answer(recognizer, picture, threshold)[0] for picture, _ in items]
+        right = np.mean([a == ("empty" if label is None else str(label)) for a, (_, label) in zip(said, items)])
+        lines.append(f"{kind:<9} {len(items):<5} {right:<8.3f} {sum(a == 'not a digit' for a in said)}")
+    return "\n".join(lines)
+
+
 def save_errors(folder: Path, kind: str, medium: str, pictures: list[np.ndarray], result: dict) -> int:
     """One montage of the pictures not answered "not a digit", each beside what the model saw; returns how many."""
     tiles = [error_tile(p, m, f"{kind} {medium} {i}: {a}")
@@ -124,6 +140,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, help="a .keras model (default: Recognizer.load()'s, models/digits.keras)")
     parser.add_argument("--save", type=Path, metavar="DIR", help="also write every picture there")
     parser.add_argument("--show-errors", type=Path, metavar="DIR", help="write the pictures not rejected beside what the model saw")
+    parser.add_argument("--wild", action="store_true", help="also read benchmarks.wild's 800 pictures (seed 0) with the rule")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
@@ -157,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.show_errors:
                 save_errors(args.show_errors, kind, medium, pictures, results[(kind, medium)])
     print(format_table(results))
+    if args.wild:
+        print("\nbenchmarks.wild (n 200, seed 0) with the rejection rule:\n" + score_wild(recognizer, threshold))
     print(f"\nthreshold {threshold} on P(not a digit); seed {args.seed}; "
           f"wall time {time.perf_counter() - started:.1f} s including model load")
     return 0
