@@ -58,27 +58,16 @@ def make_set(kind: str, medium: str, n: int = 100, seed: int = 0) -> list[np.nda
     return [make(kind, np.random.default_rng([seed, HELD_OUT_KINDS.index(kind), MEDIA.index(medium), i])) for i in range(n)]
 
 
-def answer(recognizer: Any, picture: np.ndarray, threshold: float) -> tuple[str, np.ndarray | None]:
-    """("not a digit" | "empty" | "0".."9", model input) for one picture.
-
-    The decision is made here from the probabilities, with the rule of digits.json's threshold, until
-    Recognizer.predict reports it as its result's reason."""
-    from digitcore import evaluate
-    from digitcore.images import as_array
-    from digitcore.preprocess import to_model_input
-
-    model_input = to_model_input(as_array(picture))
-    if model_input is None:
-        return "empty", None
-    probabilities = recognizer.probabilities(model_input[None])
-    if evaluate.rejected(probabilities, threshold)[0]:
-        return "not a digit", model_input
-    return str(int(probabilities[0, :10].argmax())), model_input
+def answer(recognizer: Any, picture: np.ndarray) -> tuple[str, np.ndarray | None]:
+    """("not a digit" | "empty" | "0".."9", model input) for one picture, as Recognizer.predict reports it."""
+    prediction = recognizer.predict(picture)
+    said = prediction.reason if prediction.label is None else str(prediction.label)
+    return said, prediction.model_input
 
 
-def score(recognizer: Any, pictures: list[np.ndarray], threshold: float) -> dict:
+def score(recognizer: Any, pictures: list[np.ndarray]) -> dict:
     """Share answered "not a digit", the answers themselves and what the model saw."""
-    answers = [answer(recognizer, p, threshold) for p in pictures]
+    answers = [answer(recognizer, p) for p in pictures]
     said = [a for a, _ in answers]
     return {
         "n": len(said),
@@ -109,14 +98,14 @@ def format_table(results: dict[tuple[str, str], dict]) -> str:
     return "\n".join(lines)
 
 
-def score_wild(recognizer: Any, threshold: float, n: int = 200, seed: int = 0) -> str:
+def score_wild(recognizer: Any, n: int = 200, seed: int = 0) -> str:
     """benchmarks.wild's kinds read with the rejection rule: right (a rejected digit is wrong) and rejected, per kind."""
     from benchmarks import wild
 
     lines = [f"{'kind':<9} {'n':<5} {'right':<8} rejected"]
     for kind in wild.KINDS:
         items = wild.make_set(kind, n, seed)
-        said = [answer(recognizer, picture, threshold)[0] for picture, _ in items]
+        said = [answer(recognizer, picture)[0] for picture, _ in items]
         right = np.mean([a == ("empty" if label is None else str(label)) for a, (_, label) in zip(said, items)])
         lines.append(f"{kind:<9} {len(items):<5} {right:<8.3f} {sum(a == 'not a digit' for a in said)}")
     return "\n".join(lines)
@@ -137,7 +126,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.not_digits", description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100, help="pictures per kind and medium (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="the set is a function of the seed (default: %(default)s)")
-    parser.add_argument("--model", type=Path, help="a .keras model (default: Recognizer.load()'s, models/digits.keras)")
+    parser.add_argument("--model", type=Path, help="a .onnx or .keras model (default: Recognizer.load()'s, models/digits.onnx)")
+    parser.add_argument("--threshold", type=float, help="reject above this P(not a digit) (default: the model's digits.json)")
     parser.add_argument("--save", type=Path, metavar="DIR", help="also write every picture there")
     parser.add_argument("--show-errors", type=Path, metavar="DIR", help="write the pictures not rejected beside what the model saw")
     parser.add_argument("--wild", action="store_true", help="also read benchmarks.wild's 800 pictures (seed 0) with the rule")
@@ -150,8 +140,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Generate every held-out kind in both media, score it, print the table; returns the exit code."""
     args = parse_args(argv)
-    from digitcore import ModelError, Recognizer, evaluate
-    from digitcore.predict import DEFAULT_MODEL
+    from digitcore import ModelError, Recognizer
 
     started = time.perf_counter()
     try:
@@ -159,14 +148,16 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if recognizer.model.output_shape[-1] < 11:
+    if recognizer.classes < 11:
         print("note: this model has no \"not a digit\" output, so it rejects nothing", file=sys.stderr)
-    threshold = evaluate.reject_threshold(args.model or DEFAULT_MODEL)
+    if args.threshold is not None:  # to compare thresholds on the same pictures
+        recognizer.reject_threshold = args.threshold
+    threshold = recognizer.reject_threshold
     results = {}
     for kind in HELD_OUT_KINDS:
         for medium in MEDIA:
             pictures = make_set(kind, medium, args.n, args.seed)
-            results[(kind, medium)] = score(recognizer, pictures, threshold)
+            results[(kind, medium)] = score(recognizer, pictures)
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
                 for i, p in enumerate(pictures):
@@ -175,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                 save_errors(args.show_errors, kind, medium, pictures, results[(kind, medium)])
     print(format_table(results))
     if args.wild:
-        print("\nbenchmarks.wild (n 200, seed 0) with the rejection rule:\n" + score_wild(recognizer, threshold))
+        print("\nbenchmarks.wild (n 200, seed 0) with the rejection rule:\n" + score_wild(recognizer))
     print(f"\nthreshold {threshold} on P(not a digit); seed {args.seed}; "
           f"wall time {time.perf_counter() - started:.1f} s including model load")
     return 0

@@ -13,18 +13,21 @@ NOT_DIGIT = 10  # digitcore.model.NOT_DIGIT (not imported: this module stays fre
 
 
 def rejected(probabilities: np.ndarray, threshold: float) -> np.ndarray:
-    """(N,) bool: "not a digit" wins, or its probability exceeds threshold. Always False for (N, 10) outputs."""
+    """(N,) bool: the probability of "not a digit" exceeds threshold. Always False for (N, 10) outputs.
+
+    Not "not a digit wins": a digit the model half-doubts is still read as its likeliest digit, so the
+    threshold alone sets how many real digits are given up (fitted on validation digits when training)."""
     if probabilities.shape[1] <= NOT_DIGIT:
         return np.zeros(len(probabilities), bool)
-    return (probabilities.argmax(axis=1) == NOT_DIGIT) | (probabilities[:, NOT_DIGIT] > threshold)
+    return probabilities[:, NOT_DIGIT] > threshold
 
 
 def reject_threshold(model_path: str | Path) -> float:
-    """The "reject_threshold" saved in the model's digits.json (0.5, plain argmax, when there is none)."""
+    """The "reject_threshold" saved in the .json beside a model file (0.5 when there is none)."""
     metrics = Path(model_path).with_suffix(".json")
     try:
         return float(json.loads(metrics.read_text()).get("reject_threshold", 0.5))
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError, AttributeError):
         return 0.5
 
 
@@ -49,7 +52,7 @@ def score(probabilities: np.ndarray, labels: np.ndarray, threshold: float = 0.5)
     picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0)
     rejects = rejected(probabilities, threshold)
     return {
-        "accuracy": float(((probabilities.argmax(axis=1) == labels) & ~rejects).mean()),
+        "accuracy": float(((probabilities[:, :NOT_DIGIT].argmax(axis=1) == labels) & ~rejects).mean()),
         "rejected": float(rejects.mean()),
         "loss": float(-np.log(picked).mean()),
         "ece": expected_calibration_error(probabilities, labels),
@@ -63,7 +66,7 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = 1
     return matrix
 
 
-def save_report(folder: str | Path, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, worst: int = 36) -> list[Path]:
+def save_report(folder: str | Path, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, worst: int = 36, threshold: float = 0.5) -> list[Path]:
     """Save confusion_matrix.png and worst_mistakes.png (the most confident wrong answers) into folder."""
     import matplotlib
 
@@ -73,7 +76,7 @@ def save_report(folder: str | Path, images: np.ndarray, labels: np.ndarray, prob
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     labels = np.asarray(labels).astype(np.int64)
-    predicted = probabilities.argmax(axis=1)
+    predicted = np.where(rejected(probabilities, threshold), NOT_DIGIT, probabilities[:, :NOT_DIGIT].argmax(axis=1))
     classes = probabilities.shape[1]
     matrix = confusion_matrix(labels, predicted, classes)[:10]  # rows: the true digits; columns: every output
 

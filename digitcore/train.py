@@ -150,10 +150,10 @@ def fit_temperature(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
 
 def fit_reject_threshold(probabilities: np.ndarray, share: float = REJECTED_DIGITS) -> float:
     """The lowest threshold on P(not a digit) that rejects at most `share` of these (N, 11) validation digits."""
-    for t in np.arange(1, 51) / 100:
+    for t in np.arange(50, 99) / 100:
         if evaluate.rejected(probabilities, float(t)).mean() <= share:
             return float(t)
-    return 0.5  # above 0.5 the rule is plain argmax: no threshold can reject fewer
+    return 0.99
 
 
 def train(

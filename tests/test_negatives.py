@@ -12,7 +12,10 @@ from digitcore.preprocess import to_model_input
 NOT_DIGITS = sorted((FIXTURES / "not_digits").iterdir())
 # The committed model misses these held-out kinds (benchmarks/README.md: hearts and clouds read as 0, arrows
 # as 1). Strict: a model that rejects them makes these tests fail until the mark is removed.
-MISSED = {"arrow_photo.jpg", "cloud_photo.jpg", "cloud_sketch.png", "heart_photo.jpg", "heart_sketch.png"}
+# Held-out pictures the committed model still reads as digits (benchmarks/README.md, "Not a digit"): strict xfail,
+# so a model that rejects them makes these tests fail until the list is updated.
+MISSED = {"arrow_photo.jpg", "arrow_sketch.png", "cloud_photo.jpg", "cloud_sketch.png", "heart_photo.jpg", "heart_sketch.png",
+          "house_sketch.png"}
 
 
 def test_pool_is_repeatable_and_has_every_training_kind(mnist_sample):
@@ -73,12 +76,12 @@ def test_rejection_rule_and_threshold_fit():
 
     p = np.full((1000, 11), 0.01)
     p[:, 3] = 0.9
-    p[:, 10] = np.linspace(0, 0.09, 1000)  # P(not a digit) spread over 0-0.09
+    p[:, 10] = np.linspace(0.45, 0.99, 1000)  # P(not a digit) spread over 0.45-0.99
     assert not evaluate.rejected(p[:, :10], 0.0).any()  # a 10-output model never rejects
     t = fit_reject_threshold(p, share=0.1)
     assert evaluate.rejected(p, t).mean() <= 0.1 < evaluate.rejected(p, t - 0.01).mean()
     p[0, 10] = 0.95
-    assert evaluate.rejected(p, 0.99)[0]  # "not a digit" winning rejects whatever the threshold
+    assert evaluate.rejected(p, 0.9)[0] and not evaluate.rejected(p, 0.96)[0]  # the threshold alone decides
 
 
 def committed_model_has_not_a_digit() -> bool:
