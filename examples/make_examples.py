@@ -56,6 +56,17 @@ def pen_written(text: str, rng: np.random.Generator) -> np.ndarray:
     return cv2.GaussianBlur(page, (3, 3), 0)
 
 
+def number_photo(text: str, rng: np.random.Generator) -> np.ndarray:
+    """A number in OpenCV's simplex font, dark pen on a photo of paper, slightly turned: (420, 900, 3) uint8 BGR."""
+    page = np.full((420, 900, 3), (214, 234, 244), np.uint8)  # cream paper (BGR)
+    cv2.putText(page, text, (110, 300), cv2.FONT_HERSHEY_SIMPLEX, 7, (60, 30, 25), 16, cv2.LINE_AA)
+    turn = cv2.getRotationMatrix2D((450, 210), 3, 1.0)
+    page = cv2.warpAffine(page, turn, (900, 420), borderMode=cv2.BORDER_REPLICATE)
+    shade = np.linspace(0.8, 1.0, 900, dtype=np.float32)[None, :, None]  # light from the right
+    noisy = page * shade + rng.normal(0, 4, page.shape)
+    return cv2.GaussianBlur(np.clip(noisy, 0, 255).astype(np.uint8), (3, 3), 0)
+
+
 def ink_examples(x_test: np.ndarray) -> dict[str, np.ndarray]:
     """The four harder pictures of issue 10, RGB uint8, drawn with the benchmark's own renderers."""
     sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere: benchmarks/ sits beside examples/
@@ -97,6 +108,7 @@ def main(mnist: Path = MNIST) -> None:
     cv2.imwrite(str(HERE / "seven_sketch.png"), sketch(seven))
     cv2.imwrite(str(HERE / "two_pen.jpg"), pen_written("2", rng), [cv2.IMWRITE_JPEG_QUALITY, 85])
     cv2.imwrite(str(HERE / "blank_paper.jpg"), paper(rng), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    cv2.imwrite(str(HERE / "number_photo.jpg"), number_photo("2026", np.random.default_rng(11)), [cv2.IMWRITE_JPEG_QUALITY, 85])
     with np.load(mnist) as data:
         x_test = data["x_test"]
     for name, rgb in ink_examples(x_test).items():
