@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
+# Run as a script, this folder comes first on sys.path, and benchmarks/numbers.py would shadow the standard
+# library's numbers module (which Gradio's imports need).
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    sys.path.pop(0)
 os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")  # as app.py sets it
 
 import gradio as gr  # noqa: E402

@@ -105,12 +105,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise UserError(e) from e
     started = time.perf_counter()
     probabilities = recognizer.probabilities(x_test / np.float32(255))
-    result = evaluate.score(probabilities, y_test)
+    threshold = recognizer.reject_threshold
+    result = evaluate.score(probabilities, y_test, threshold)
     seconds = time.perf_counter() - started
-    print(f"test accuracy {result['accuracy']:.4f}  loss {result['loss']:.4f}  ECE {result['ece']:.4f}  "
-          f"({len(x_test)} images in {seconds:.1f} s)")
+    print(f"test accuracy {result['accuracy']:.4f} (\"not a digit\" counted wrong)  rejected {result['rejected']:.4f}  "
+          f"loss {result['loss']:.4f}  ECE {result['ece']:.4f}  ({len(x_test)} images in {seconds:.1f} s)")
     if args.report:
-        saved = evaluate.save_report(args.report, x_test, y_test, probabilities)
+        saved = evaluate.save_report(args.report, x_test, y_test, probabilities, threshold=threshold)
         print("report:", ", ".join(str(p) for p in saved))
     return 0
 

@@ -1,9 +1,34 @@
-"""Score a model on labelled 28x28 inputs: accuracy, loss, calibration, and a picture report of its mistakes."""
+"""Score a model on labelled 28x28 inputs: accuracy, loss, calibration, rejection, and a picture report of its mistakes.
+
+Columns are read generally: a model with 10 outputs never rejects; with 11, column 10 is "not a digit".
+"""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+
+NOT_DIGIT = 10  # digitcore.model.NOT_DIGIT (not imported: this module stays free of Keras)
+
+
+def rejected(probabilities: np.ndarray, threshold: float) -> np.ndarray:
+    """(N,) bool: the probability of "not a digit" exceeds threshold. Always False for (N, 10) outputs.
+
+    Not "not a digit wins": a digit the model half-doubts is still read as its likeliest digit, so the
+    threshold alone sets how many real digits are given up (fitted on validation digits when training)."""
+    if probabilities.shape[1] <= NOT_DIGIT:
+        return np.zeros(len(probabilities), bool)
+    return probabilities[:, NOT_DIGIT] > threshold
+
+
+def reject_threshold(model_path: str | Path) -> float:
+    """The "reject_threshold" saved in the .json beside a model file (0.5 when there is none)."""
+    metrics = Path(model_path).with_suffix(".json")
+    try:
+        return float(json.loads(metrics.read_text()).get("reject_threshold", 0.5))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0.5
 
 
 def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
@@ -20,12 +45,15 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bi
     return float(ece)
 
 
-def score(probabilities: np.ndarray, labels: np.ndarray) -> dict:
-    """(N, 10) probabilities and (N,) true labels -> accuracy, loss (cross-entropy) and expected calibration error."""
+def score(probabilities: np.ndarray, labels: np.ndarray, threshold: float = 0.5) -> dict:
+    """(N, 10 or 11) probabilities and (N,) true digits -> accuracy (a rejected digit counts as wrong), share
+    rejected as "not a digit", loss (cross-entropy) and expected calibration error."""
     labels = np.asarray(labels).astype(np.int64)
     picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0)
+    rejects = rejected(probabilities, threshold)
     return {
-        "accuracy": float((probabilities.argmax(axis=1) == labels).mean()),
+        "accuracy": float(((probabilities[:, :NOT_DIGIT].argmax(axis=1) == labels) & ~rejects).mean()),
+        "rejected": float(rejects.mean()),
         "loss": float(-np.log(picked).mean()),
         "ece": expected_calibration_error(probabilities, labels),
     }
@@ -38,7 +66,7 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = 1
     return matrix
 
 
-def save_report(folder: str | Path, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, worst: int = 36) -> list[Path]:
+def save_report(folder: str | Path, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, worst: int = 36, threshold: float = 0.5) -> list[Path]:
     """Save confusion_matrix.png and worst_mistakes.png (the most confident wrong answers) into folder."""
     import matplotlib
 
@@ -48,15 +76,17 @@ def save_report(folder: str | Path, images: np.ndarray, labels: np.ndarray, prob
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     labels = np.asarray(labels).astype(np.int64)
-    predicted = probabilities.argmax(axis=1)
-    matrix = confusion_matrix(labels, predicted)
+    predicted = np.where(rejected(probabilities, threshold), NOT_DIGIT, probabilities[:, :NOT_DIGIT].argmax(axis=1))
+    classes = probabilities.shape[1]
+    matrix = confusion_matrix(labels, predicted, classes)[:10]  # rows: the true digits; columns: every output
 
     fig, ax = plt.subplots(figsize=(7, 6))
     # Log colour scale: the diagonal (~1000) would otherwise hide the handful of mistakes.
     shown = ax.imshow(np.log1p(matrix), cmap="Blues")
     for (i, j), count in np.ndenumerate(matrix):
         ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color="white" if i == j else "black")
-    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true label",
+    ax.set(xticks=range(classes), xticklabels=[str(c) if c < NOT_DIGIT else "not" for c in range(classes)],
+           yticks=range(10), xlabel="predicted", ylabel="true label",
            title=f"Confusion matrix: {(predicted == labels).mean():.2%} of {len(labels)} right")
     fig.colorbar(shown, ax=ax, label="log(1 + count)")
     fig.tight_layout()

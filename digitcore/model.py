@@ -1,7 +1,9 @@
 """The network: a Keras CNN in the spirit of the Keras MNIST example, built and compiled in this one place.
 
 Contract of the saved file (other tools rely on it): input (N, 28, 28, 1) float32 in [0, 1], white digit
-on black; output (N, 10) softmax probabilities.
+on black; output (N, 11) softmax probabilities: columns 0-9 the digits, column 10 (NOT_DIGIT) "not a digit"
+(letters, symbols, doodles, several digits). A picture is rejected when column 10 wins or exceeds the
+"reject_threshold" in digits.json beside the model. Files made before this (N, 10) stay readable.
 """
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import keras
 from keras import layers
 
 INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+NOT_DIGIT = 10  # the output column of "not a digit"
+NUM_CLASSES = 11
 
 
 def conv_bn(filters: int) -> list[layers.Layer]:

@@ -1,7 +1,6 @@
 """The one reading every caller uses: load the model once, turn any picture into a number, its digits, or why not."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from digitcore import runtime
+from digitcore.evaluate import reject_threshold, rejected
 from digitcore.images import as_array
 from digitcore.preprocess import find_ink, to_field
 from digitcore.runtime import ModelError
@@ -90,14 +90,6 @@ class Prediction:
     reason: str | None = None
 
 
-def reject_threshold(model_path: Path, default: float = 0.5) -> float:
-    """The "not a digit" threshold training tuned for this model, from the .json beside it (default without one)."""
-    try:
-        return float(json.loads(model_path.with_suffix(".json").read_text()).get("reject_threshold", default))
-    except (OSError, ValueError, TypeError, AttributeError):
-        return default
-
-
 class Recognizer:
     """A loaded model and the one predict that everything (CLI, app, benchmarks) calls."""
 
@@ -145,9 +137,9 @@ class Recognizer:
         # An 11-class model's last output is "not a digit"; a 10-class model never rejects.
         not_digit = scores[:, 10] if scores.shape[1] > 10 else np.zeros(len(scores), np.float32)
         digits = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-12)
-        rejected = not_digit > self.reject_threshold
+        refused = rejected(scores, self.reject_threshold)
         return [
-            (None if r else int(d.argmax()), d.astype(np.float32), float(n)) for d, n, r in zip(digits, not_digit, rejected)
+            (None if r else int(d.argmax()), d.astype(np.float32), float(n)) for d, n, r in zip(digits, not_digit, refused)
         ]
 
     def predict(self, image: Any) -> Prediction:

@@ -7,6 +7,7 @@ Pure numpy/OpenCV: no Keras, no UI.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -17,7 +18,11 @@ BOX = 20  # the longer side of the digit inside the field, as in MNIST; the rest
 CENTRE = 14.0  # where MNIST's centre of mass sits, in pixel-index coordinates (measured: 14.00 +- 0.29)
 WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stroke, and everything after is cheap
 MAX_PIXELS = 64_000_000  # a larger array is refused rather than processed slowly
-MIN_CONTRAST = 32  # ink must differ from the paper by this many grey levels (of 255) to count as a digit
+MIN_CONTRAST = 16  # ink must differ from the paper by this many grey levels (of 255), and rise above its noise
+COARSE = 64  # side of the picture the paper is estimated on: fine enough for the light at the rim
+SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
+LINE_SPAN = 0.6  # a straight line this long (of the picture's side) is ruling or an edge, not a stroke
+LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
 THIN_STROKE, TARGET_STROKE = 1.5, 2.4  # stroke widths in field pixels; MNIST's median is 2.4
 
 
@@ -147,20 +152,39 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     None when there is no digit."""
     if min(grey.shape) >= 3:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
+    sheet = _sheet(grey) if _rim_differs(grey) else None
+    if sheet is not None:  # a note or page with the desk around it: the paper is the sheet, the desk is not ink
+        found = _ink_on(np.where(sheet > 0, grey, np.uint8(np.median(grey[sheet > 0]))), sheet)
+        if found is not None:
+            return found
+    return _ink_on(grey, None)
+
+
+def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """extract_ink's work on a blurred grey picture, only inside the sheet mask when there is one."""
     lo, median, hi = _percentiles(grey, (0.05, 50, 99.95))
-    if median - lo > hi - median:  # the paper is the majority: ink lies on whichever side is further from it
+    # The paper is the majority, and ink lies on whichever side is further from it. But a marker digit may
+    # cover most of a picture: when the picture's rim is one even level, the paper is that.
+    rim_low, rim_median, rim_high = _rim_percentiles(grey)
+    paper = rim_median if rim_high - rim_low < 0.1 * (hi - lo) else median
+    if paper - lo > hi - paper:
         grey = cv2.bitwise_not(grey)
     ink = cv2.subtract(grey, _background(grey))
-    # The paper's own variation, from the lowest quarter (a fat digit can cover half a picture).
-    low, quartile = _percentiles(ink, (10, 25))
-    noise = quartile + 6 * max(quartile - low, 1)
+    if sheet is not None:  # the sheet's own edge, a few pixels wide, is not ink either
+        ink *= cv2.erode(sheet, np.ones((7, 7), np.uint8))
+    noise = _paper_noise(ink, grey)
     if ink.max() < max(MIN_CONTRAST, noise):
         return None
     otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     threshold = max(otsu, noise, MIN_CONTRAST / 2)
-    mask = (ink > threshold).astype(np.uint8)
+    # Hysteresis: weak ink (a light arm of a 4, the faint end of a pencil stroke) counts when it touches strong ink.
+    weak = max(noise / 2, MIN_CONTRAST / 2)
+    mask = (ink > min(weak, threshold)).astype(np.uint8)
+    lined = _without_lines(mask)
+    # Lines were all there was: then the line is the writing (one tall 1), not the ruling.
+    mask = _hysteresis(lined if (ink[lined > 0] > threshold).any() else mask, ink, threshold)
     strength = float(np.median(ink[mask > 0])) if mask.any() else 0.0
-    if strength < MIN_CONTRAST:
+    if strength < max(MIN_CONTRAST / 2, noise):
         return None
     keep = _digit_components(mask)
     if keep is None:
@@ -169,11 +193,119 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     x, y, w, h = cv2.boundingRect(keep)
     top, left = max(y - 1, 0), max(x - 1, 0)
     ink, keep = ink[top : y + h + 1, left : x + w + 1], keep[top : y + h + 1, left : x + w + 1]
-    # Soft ink: zero at half the threshold, full strength at the strokes' median, anti-aliased between.
-    floor = threshold / 2
-    soft = np.clip((ink.astype(np.float32) - floor) / max(strength - floor, 1.0), 0.0, 1.0)
-    soft *= cv2.dilate(keep, np.ones((3, 3), np.uint8))  # keep the anti-aliased rim of the kept strokes
-    return soft, (left, top)
+    # Soft ink: zero at half the threshold, full strength at the strokes' median, anti-aliased between. A weak
+    # stroke is measured against its own peak instead, so a light arm comes out as solid as the rest.
+    rim = cv2.dilate(keep, np.ones((3, 3), np.uint8))  # keep the anti-aliased rim of the kept strokes
+    inked = ink.astype(np.float32) * rim
+    peak = np.minimum(cv2.dilate(inked, np.ones((7, 7), np.uint8)), strength)
+    floor = np.minimum(threshold / 2, peak / 2)
+    soft = np.clip((inked - floor) / np.maximum(peak - floor, 1.0), 0.0, 1.0)
+    return soft * rim, (left, top)
+
+
+def _sheet(grey: np.ndarray) -> np.ndarray | None:
+    """uint8 mask of a sheet (sticky note, page) lying on a darker or lighter desk, or None when the picture
+    is all paper. A sheet is a solid region with straight sides, 15-85% of the picture, holding the writing."""
+    h, w = grey.shape
+    if max(h, w) <= 160:
+        return None
+    s = COARSE / max(h, w)
+    coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    cut, _ = cv2.threshold(coarse, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if not (coarse > cut).any() or (coarse > cut).all():
+        return None
+    contrast = float(np.median(coarse[coarse > cut])) - float(np.median(coarse[coarse <= cut]))
+    if contrast < SHEET_CONTRAST:
+        return None  # one paper
+    step = cv2.morphologyEx(coarse, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))  # 3x3 max - min
+    for side in (coarse > cut, coarse <= cut):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(side.astype(np.uint8), connectivity=4)
+        if count < 2:
+            continue
+        k = 1 + int(stats[1:, cv2.CC_STAT_AREA].argmax())
+        contours, _ = cv2.findContours((labels == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        outline = max(contours, key=cv2.contourArea)
+        area, hull = cv2.contourArea(outline), cv2.convexHull(outline)
+        if not 0.15 * coarse.size <= area <= 0.85 * coarse.size or area < 0.92 * cv2.contourArea(hull):
+            continue
+        if len(cv2.approxPolyDP(hull, 0.015 * cv2.arcLength(hull, True), True)) > 6:
+            continue  # round: a fat 0, not a sheet
+        filled = cv2.drawContours(np.zeros_like(coarse), [outline], -1, 1, cv2.FILLED)
+        edge = cv2.morphologyEx(filled, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+        edge[[0, -1], :] = edge[:, [0, -1]] = 0  # the picture's own border is no edge of the sheet
+        if not edge.any() or np.median(step[edge > 0]) < 0.4 * contrast:
+            continue  # a soft boundary: light falling off across one paper, not a sheet's edge
+        if np.count_nonzero(filled & ~side) < 0.002 * coarse.size:
+            continue  # nothing written on it: a fat stroke rather than a sheet
+        return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
+    return None
+
+
+def _rim_differs(grey: np.ndarray) -> bool:
+    """Whether the picture's rim and its middle differ like a desk and a sheet (else all is one paper)."""
+    h, w = grey.shape
+    middle = grey[h // 4 : h - h // 4, w // 4 : w - w // 4]
+    return abs(_rim_percentiles(grey)[1] - _percentiles(np.ascontiguousarray(middle), (50,))[0]) >= SHEET_CONTRAST
+
+
+def _rim_percentiles(grey: np.ndarray) -> list[float]:
+    """The 10th, 50th and 90th percentile grey levels of the picture's outer 3% on every side."""
+    h, w = grey.shape
+    b = max(1, round(0.03 * min(h, w)))
+    rim = np.concatenate([grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(), grey[:, -b:].ravel()])
+    return _percentiles(rim[None, :], (10, 50, 90))
+
+
+def _paper_noise(ink: np.ndarray, grey: np.ndarray) -> float:
+    """Grey levels above the paper that its own texture and sensor noise reach: no ink is weaker than this."""
+    # The paper's spread from the lowest quarter (a fat digit can cover half a picture), and the fine-grained
+    # noise from the difference to a local mean, whose median ignores the few pixels on stroke edges.
+    low, quartile = _percentiles(ink, (10, 25))
+    spread = quartile + 6 * max(quartile - low, 1)
+    detail = cv2.absdiff(grey, cv2.blur(grey, (5, 5)))
+    sigma = 1.4826 * _percentiles(detail, (50,))[0]
+    return max(spread, quartile + 6 * sigma)
+
+
+def _hysteresis(weak: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
+    """uint8 mask of the pieces of the weak mask that have a pixel of ink above high."""
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    strong = np.zeros(count, np.uint8)
+    strong[np.unique(labels[ink > high])] = 1
+    strong[0] = 0
+    return strong[labels]
+
+
+def _without_lines(mask: np.ndarray) -> np.ndarray:
+    """The mask without straight lines that run across the whole picture (ruled paper, a page edge), keeping
+    the pixels where a stroke crosses one."""
+    h, w = mask.shape
+    if max(h, w) <= 160:  # icons and small scans have no ruling
+        return mask
+    lines = np.zeros_like(mask)
+    for horizontal in (True, False):
+        side = w if horizontal else h
+        along = (lambda n: np.ones((1, n) if horizontal else (n, 1), np.uint8))
+        # Closing first bridges the gaps noise leaves in a faint line; the opening keeps only long straight runs.
+        opened = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
+        extent = np.flatnonzero(opened.any(axis=0 if horizontal else 1))
+        if len(extent) == 0 or extent[-1] - extent[0] < LINE_SPAN * side:
+            continue  # nothing long enough: the usual case, and it spares labelling the pieces
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+        span = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        for k in np.flatnonzero(span >= LINE_SPAN * side) + 1:
+            piece = (labels == k).astype(np.uint8)
+            # Thin along much of its length (digits touching it may cover the rest, so not the median).
+            axis = 0 if horizontal else 1
+            runs = np.count_nonzero(np.diff(piece, axis=axis, prepend=0) == 1, axis=axis)  # parallel lines per column
+            across = piece.sum(axis=axis)[runs > 0] / runs[runs > 0]
+            if np.percentile(across, 20) > LINE_CROSSING - 1:
+                continue
+            # A stroke crosses a line where the mask runs on across it: keep those pixels.
+            crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
+            line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
+            lines |= line & (1 - crossing)
+    return mask & (1 - lines) if lines.any() else mask
 
 
 def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
@@ -183,36 +315,92 @@ def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
 
 
 def _background(grey: np.ndarray) -> np.ndarray:
-    """The paper's own brightness, light ink on dark: a morphological opening at coarse scale, so uneven lighting subtracts out."""
+    """The paper's own brightness, light ink on dark, so uneven lighting subtracts out: a coarse morphological
+    opening that follows the light closely, never higher than a wider one that no stroke can outlast."""
     h, w = grey.shape
     if max(h, w) <= 160:  # small pictures (icons, low-resolution scans) are not unevenly lit
         return np.full_like(grey, _percentiles(grey, (10,))[0])  # light ink on dark: paper is among the darkest
-    # The window spans 15% of the picture: wider than any stroke drawn on a canvas or page this large,
-    # so it always reaches some paper and never hollows a fat stroke out.
-    window = 0.15 * max(h, w)
-    s = 32 / max(h, w)
+    s = COARSE / max(h, w)
     coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    k = 2 * int(np.ceil(window * s / 2)) + 1
-    # Opening (min then max) rather than a plain minimum: it follows the paper into dark corners (vignetting).
-    coarse = cv2.morphologyEx(coarse, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    coarse = cv2.blur(coarse, (3, 3))
-    return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+    # An opening with a window of 15% of the picture follows vignetting into the corners, but a marker stroke
+    # wider than the window survives it and would be taken for paper. So the paper may not stray from a smooth
+    # surface fitted to the pixels that are not ink, which no stroke can lift, by more than that fit's own error.
+    narrow = _opening(coarse, 0.15 * COARSE)
+    surface, error = _paper_surface(coarse)
+    # Near the picture's edge the opening falls short of light that keeps rising into the edge: the surface's
+    # floor catches that too.
+    tolerance = max(4.0, 3 * error)
+    paper = np.clip(narrow.astype(np.float32), surface - tolerance, surface + tolerance)
+    paper = np.clip(paper, 0, 255).astype(np.uint8)
+    return cv2.resize(cv2.blur(paper, (3, 3)), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _paper_surface(coarse: np.ndarray) -> tuple[np.ndarray, float]:
+    """A quadratic surface (uneven light: a gradient and a vignette) fitted to the paper of a coarse picture,
+    light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels."""
+    terms = _quadratic_terms(coarse.shape)
+    # Fitted on every other pixel, by normal equations in einsum: numpy's lstsq and matmul hand this to a
+    # threaded BLAS, which costs milliseconds on a busy machine for a 6-term fit.
+    basis = np.stack([t[::2, ::2].ravel() for t in terms], axis=1)
+    values = coarse[::2, ::2].ravel().astype(np.float64)
+    use = values <= np.percentile(values, 40)  # ink is light and at most about half of the picture
+    for _ in range(3):
+        a = basis[use]
+        coef = np.linalg.solve(np.einsum("ni,nj->ij", a, a) + 1e-6 * np.eye(6), np.einsum("ni,n->i", a, values[use]))
+        residual = values - np.einsum("ni,i->n", basis, coef)
+        error = 1.4826 * float(np.median(np.abs(residual[use])))
+        use = residual < max(3 * error, 2.0)
+        if use.sum() < 6:
+            break
+    return sum(float(c) * t for c, t in zip(coef, terms)), error
+
+
+@functools.lru_cache(maxsize=8)
+def _quadratic_terms(shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """1, x, y, x^2, xy, y^2 over a grid of that shape, x and y in [-0.5, 0.5)."""
+    h, w = shape
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    x, y = x / w - 0.5, y / h - 0.5
+    return np.ones_like(x), x, y, x * x, x * y, y * y
+
+
+def _opening(coarse: np.ndarray, window: float) -> np.ndarray:
+    """Grey opening (min then max) with a disc about window px wide: it follows the paper into dark corners."""
+    k = 2 * int(np.ceil(window / 2)) + 1
+    return cv2.morphologyEx(coarse, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
 
 
 def _digit_components(mask: np.ndarray) -> np.ndarray | None:
-    """uint8 mask of the connected pieces that make the digit (specks dropped); None if nothing is digit-sized."""
+    """uint8 mask of the connected pieces that make the writing (specks dropped); None if nothing is digit-sized.
+
+    A piece stays when it is big beside the largest, tall like a digit (a thin 1 beside a fat 8), or small
+    but close to a kept piece (the dot of a careless stroke)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count < 2:
         return None
+    # Pieces lying wholly in the picture's outer 3% are its rim (light falling off at the edge), not writing.
+    h, w = mask.shape
+    x0, y0 = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    x1, y1 = x0 + stats[1:, cv2.CC_STAT_WIDTH], y0 + stats[1:, cv2.CC_STAT_HEIGHT]
+    rx, ry = max(2, 0.03 * w), max(2, 0.03 * h)
+    rim = (x1 <= rx) | (x0 >= w - rx) | (y1 <= ry) | (y0 >= h - ry)
+    stats[1:, cv2.CC_STAT_AREA] *= ~rim if max(h, w) > 160 else 1
     areas = stats[1:, cv2.CC_STAT_AREA]
-    largest = areas.max()
-    if largest < max(3, 1e-4 * mask.size):
+    largest = int(areas.argmax())
+    if areas[largest] < max(3, 1e-4 * mask.size):
         return None
-    kept = np.flatnonzero(areas >= 0.08 * largest) + 1  # a 5's separate bar is well above 8%; dust is below
-    if len(kept) == count - 1:
+    tall = stats[1:, cv2.CC_STAT_HEIGHT]
+    keep = (areas >= 0.08 * areas[largest]) | ((tall >= 0.4 * tall[largest]) & (areas >= 0.01 * areas[largest]))
+    if keep.all():
         return mask
+    reach = 0.25 * tall[largest]
+    kept = np.flatnonzero(keep)
+    for i in np.flatnonzero(~keep & (areas >= 0.01 * areas[largest])):
+        gap_x = np.maximum(0, np.maximum(x0[kept] - x1[i], x0[i] - x1[kept]))
+        gap_y = np.maximum(0, np.maximum(y0[kept] - y1[i], y0[i] - y1[kept]))
+        keep[i] = bool((np.maximum(gap_x, gap_y) <= reach).any())
     lut = np.zeros(count, np.uint8)
-    lut[kept] = 1
+    lut[1:] = keep
     return lut[labels]
 
 

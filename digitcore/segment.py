@@ -32,7 +32,7 @@ NEAR = 0.6  # a mark joins a digit no further than this (of the line's height) a
 OVERLAP = 0.3  # strokes whose columns overlap this much (of the narrower) are one digit before any judging
 TOUCH = 0.15  # neighbours closer than this (of the line's height) may be one digit: the model decides
 MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wider slices are not candidates
-CUT_WIDTH = 0.8  # pieces wider than this (of the line's height) are tried for a cut
+CUT_WIDTH = 1.05  # pieces wider than this (of the line's height) are tried for a cut: a round doodle (a smiley) is not
 EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
 TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height): wider candidates score less,
                      # and wider neighbours are never joined

@@ -2,7 +2,9 @@
 
 Every augmented digit goes through the same preprocessing as a user's picture (digitcore.preprocess), so
 the model learns on exactly the kind of 28x28 input it will be given: thick and thin strokes, slant,
-blur, low resolution, all re-normalised into the 20-pixel box.
+blur, low resolution, all re-normalised into the 20-pixel box. Every batch also holds a fixed share of
+non-digits (digitcore.negatives: letters, symbols, doodles, pairs and pieces of digits), distorted the same
+way, labelled NOT_DIGIT; their probability, against a threshold fitted on validation digits, rejects.
 """
 from __future__ import annotations
 
@@ -21,11 +23,15 @@ from digitcore import evaluate
 from digitcore.corrections import WEIGHT, load_corrections, mix_in, score_file
 from digitcore.data import load_mnist
 from digitcore.export import export
-from digitcore.model import build_model, compile_model, logits_model
+from digitcore.model import NOT_DIGIT, build_model, compile_model, logits_model
+from digitcore.negatives import make_pool
 from digitcore.predict import DEFAULT_MODEL, Recognizer
 from digitcore.preprocess import stroke_width, to_model_input
 
 CANVAS = 96  # augmentation works at twice MNIST's scale, with room to rotate and thicken without clipping
+NEGATIVE_SHARE = 0.125  # of every batch: enough to learn the class, few enough to keep an epoch's cost
+POOL_SIZE = 16000  # non-digit canvases rendered once; each batch distorts a fresh sample of them
+REJECTED_DIGITS = 0.002  # the threshold rejects at most this share of validation digits (target: 0.3% on test)
 
 
 def add_serifs(picture: np.ndarray, rng: np.random.Generator) -> None:
@@ -59,7 +65,20 @@ def augment_digit(digit: np.ndarray, rng: np.random.Generator, label: int | None
     picture[offset : offset + 56, offset : offset + 56] = cv2.resize(digit, (56, 56), interpolation=cv2.INTER_LINEAR)
     if label == 1 and rng.random() < 0.5:
         add_serifs(picture, rng)
+    model_input = distort(picture, rng)
+    return digit.astype(np.float32) / 255 if model_input is None else model_input
 
+
+def augment_negative(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(CANVAS, CANVAS) uint8 non-digit, white on black -> (28, 28) float32 model input, distorted like a digit."""
+    model_input = distort(canvas, rng)
+    if model_input is None:  # never seen; a plain shrink keeps the batch whole
+        return cv2.resize(canvas, (28, 28), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    return model_input
+
+
+def distort(picture: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """(CANVAS, CANVAS) uint8 ink, white on black -> (28, 28) float32 model input of a randomly distorted version."""
     # Slant, rotation and aspect: people write at every angle; scaling is undone by the 20-pixel box anyway.
     angle = np.deg2rad(rng.uniform(-15, 15))
     shear = rng.uniform(-0.3, 0.3)
@@ -85,17 +104,18 @@ def augment_digit(digit: np.ndarray, rng: np.random.Generator, label: int | None
         picture = cv2.resize(small, (CANVAS, CANVAS), interpolation=int(rng.choice([cv2.INTER_NEAREST, cv2.INTER_LINEAR])))
     elif look < 0.45:
         picture = cv2.GaussianBlur(picture, (0, 0), rng.uniform(0.5, 2.0))
-
-    model_input = to_model_input(picture)
-    return digit.astype(np.float32) / 255 if model_input is None else model_input
+    return to_model_input(picture)
 
 
 class AugmentedDigits(keras.utils.PyDataset):
-    """Batches of freshly augmented digits; each batch's randomness comes from (seed, epoch, batch) so runs repeat."""
+    """Batches of freshly augmented digits, plus negatives_per_batch non-digits distorted from the pool (label
+    NOT_DIGIT); each batch's randomness comes from (seed, epoch, batch) so runs repeat."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, **kwargs):
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
+                 negatives: np.ndarray | None = None, negatives_per_batch: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.x, self.y, self.batch_size, self.seed = x, y, batch_size, seed
+        self.negatives, self.negatives_per_batch = negatives, negatives_per_batch if negatives is not None else 0
         self.epoch = 0
         self.order = np.random.default_rng([seed, 0]).permutation(len(x))
 
@@ -105,8 +125,11 @@ class AugmentedDigits(keras.utils.PyDataset):
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = np.stack([augment_digit(self.x[i], rng, int(self.y[i])) for i in batch])
-        return images[..., None], self.y[batch]
+        images = [augment_digit(self.x[i], rng, int(self.y[i])) for i in batch]
+        picks = rng.integers(len(self.negatives), size=self.negatives_per_batch) if self.negatives_per_batch else []
+        images += [augment_negative(self.negatives[i], rng) for i in picks]
+        labels = np.concatenate([self.y[batch], np.full(len(picks), NOT_DIGIT, self.y.dtype)])
+        return np.stack(images)[..., None], labels
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
@@ -124,6 +147,14 @@ def fit_temperature(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
         if nll < best_nll:
             best, best_nll = float(t), nll
     return round(best, 2)
+
+
+def fit_reject_threshold(probabilities: np.ndarray, share: float = REJECTED_DIGITS) -> float:
+    """The lowest threshold on P(not a digit) that rejects at most `share` of these (N, 11) validation digits."""
+    for t in np.arange(50, 99) / 100:
+        if evaluate.rejected(probabilities, float(t)).mean() <= share:
+            return float(t)
+    return 0.99
 
 
 def train(
@@ -151,7 +182,14 @@ def train(
     validation = min(validation, len(order) // 5)
     x_val, y_val = x_train[order[:validation]], y_train[order[:validation]]
     x_fit, y_fit = x_train[order[validation:]], y_train[order[validation:]]
-    x_val = x_val[..., None].astype(np.float32) / 255
+    x_val = x_val.astype(np.float32) / 255
+    val_digits = len(x_val)
+    # Non-digits: pairs and pieces from each split's own digits; validation's distorted once, with a seed of its own.
+    pool, _ = make_pool(min(POOL_SIZE, max(500, len(x_fit) // 3)), seed, x_fit)
+    val_pool, _ = make_pool(validation // 6, seed + 1, x_train[order[:validation]])
+    val_rng = np.random.default_rng([seed, 1, 1])
+    x_val = np.concatenate([x_val, np.stack([augment_negative(c, val_rng) for c in val_pool])])[..., None]
+    y_val = np.concatenate([y_val, np.full(len(val_pool), NOT_DIGIT, y_val.dtype)])
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +200,8 @@ def train(
                        "before": score_file(out, (x_test, y_test), extra_held)}  # the previous model, if any
         x_fit, y_fit = mix_in(x_fit, y_fit, *extra_fit, weight=extra_weight)
     checkpoint = out.with_name(out.stem + ".best.keras")
-    batches = AugmentedDigits(x_fit, y_fit, batch_size, seed, workers=1)
+    per_batch = round(batch_size * NEGATIVE_SHARE / (1 - NEGATIVE_SHARE))
+    batches = AugmentedDigits(x_fit, y_fit, batch_size, seed, pool, per_batch, workers=1)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=epochs * len(batches), alpha=0.01)
     model = compile_model(build_model(), schedule)
     started = time.time()
@@ -182,10 +221,17 @@ def train(
     model.save(out)
     checkpoint.unlink()
 
-    # The saved file, scored through the same predict the CLI and the app use.
-    test = evaluate.score(Recognizer.load(out).probabilities(x_test / np.float32(255)), y_test)
+    # The saved file, through the same predict the CLI and the app use: threshold from validation, figures on test.
+    recognizer = Recognizer.load(out)
+    val_probabilities = recognizer.probabilities(x_val[..., 0])
+    threshold = fit_reject_threshold(val_probabilities[:val_digits])
+    test = evaluate.score(recognizer.probabilities(x_test / np.float32(255)), y_test, threshold)
     metrics = {
+        "classes": NOT_DIGIT + 1,
+        "not_digit_class": NOT_DIGIT,
+        "reject_threshold": threshold,
         "test_accuracy": test["accuracy"],
+        "test_rejected": test["rejected"],
         "test_loss": test["loss"],
         "test_ece": test["ece"],
         "temperature": temperature,
@@ -195,7 +241,12 @@ def train(
         "training_seconds": round(training_seconds, 1),
         "parameters": model.count_params(),
         "train_images": len(x_fit),
-        "validation_images": len(x_val),
+        "validation_images": val_digits,
+        "negatives_per_batch": per_batch,
+        "negative_pool": len(pool),
+        "validation_negatives": len(val_pool),
+        "validation_digits_rejected": float(evaluate.rejected(val_probabilities[:val_digits], threshold).mean()),
+        "validation_negatives_rejected": float(evaluate.rejected(val_probabilities[val_digits:], threshold).mean()),
         "seed": seed,
         "keras": keras.__version__,
         "command": command or "python -m digitcore " + shlex.join(sys.argv[1:]),

@@ -1,8 +1,9 @@
 """Make the app's example pictures (committed; re-run only to change them): python examples/make_examples.py [mnist.npz]
 
 Each imitates something a user gives the app: a phone photo of a digit on paper, a drawing like the
-sketchpad's, a pen-written digit, a photo of blank paper. They are made from MNIST *test* digits and
-OpenCV's Hershey fonts, so no training image is in them.
+sketchpad's, a pen-written digit, a photo of blank paper; and, drawn by benchmarks/render.py, a marker-fat
+digit, faint pencil, a digit on ruled paper and a sticky note on a dark desk. They are made from MNIST
+*test* digits and OpenCV's Hershey fonts, so no training image is in them.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 MNIST = HERE.parent.parent / "shared" / "data" / "mnist.npz"
 THREE = 18  # index in MNIST's test split of the 3 used for the photo (the first 3 in the split)
+INK_DIGITS = {"marker_fat_photo.jpg": 1, "faint_pencil.jpg": 0, "ruled_digit.jpg": 4, "sticky_note_desk.jpg": 7}
+NOTE_SEED = 3  # where the note lies and how it is turned
+# indices in MNIST's test split: test digits 1, 0, 4 and 7 are a 2, a 7, a 4 and a 9
 
 
 def paper(rng: np.random.Generator, side: int = 480) -> np.ndarray:
@@ -52,6 +56,47 @@ def pen_written(text: str, rng: np.random.Generator) -> np.ndarray:
     return cv2.GaussianBlur(page, (3, 3), 0)
 
 
+def number_photo(text: str, rng: np.random.Generator) -> np.ndarray:
+    """A number in OpenCV's simplex font, dark pen on a photo of paper, slightly turned: (420, 900, 3) uint8 BGR."""
+    page = np.full((420, 900, 3), (214, 234, 244), np.uint8)  # cream paper (BGR)
+    cv2.putText(page, text, (110, 300), cv2.FONT_HERSHEY_SIMPLEX, 7, (60, 30, 25), 16, cv2.LINE_AA)
+    turn = cv2.getRotationMatrix2D((450, 210), 3, 1.0)
+    page = cv2.warpAffine(page, turn, (900, 420), borderMode=cv2.BORDER_REPLICATE)
+    shade = np.linspace(0.8, 1.0, 900, dtype=np.float32)[None, :, None]  # light from the right
+    noisy = page * shade + rng.normal(0, 4, page.shape)
+    return cv2.GaussianBlur(np.clip(noisy, 0, 255).astype(np.uint8), (3, 3), 0)
+
+
+def ink_examples(x_test: np.ndarray) -> dict[str, np.ndarray]:
+    """The four harder pictures of issue 10, RGB uint8, drawn with the benchmark's own renderers."""
+    sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere: benchmarks/ sits beside examples/
+    from benchmarks import render
+
+    rng = np.random.default_rng(10)
+    light = lambda shape: render.lighting(shape, rng)  # noqa: E731
+    pictures = {}
+    # A marker whose stroke is a quarter of the digit's height, photographed.
+    ink = render.mnist_strokes(x_test[INK_DIGITS["marker_fat_photo.jpg"]], 300, 75)
+    layer = render.place(ink, (480, 420), rng, margin=0.1)
+    pictures["marker_fat_photo.jpg"] = render.camera(render.compose(np.float32([246, 237, 214]), [(layer, (20, 20, 25))]) * light((480, 420)), rng)
+    # Pencil 35 grey levels darker than cream paper, unevenly lit.
+    ink = render.mnist_strokes(x_test[INK_DIGITS["faint_pencil.jpg"]], 260, 10)
+    layer = render.place(ink, (480, 480), rng, margin=0.15)
+    paper = np.float32([240, 232, 212])
+    pictures["faint_pencil.jpg"] = render.camera(render.compose(paper, [(layer, paper - 35)]) * light((480, 480)), rng, noise=(3, 4))
+    # Blue pen on lined paper whose rules cross the strokes.
+    ink = render.mnist_strokes(x_test[INK_DIGITS["ruled_digit.jpg"]], 240, 14)
+    rules = render.ruling((480, 600), 70, False, rng)
+    layers = [(rules, (150, 180, 235)), (render.place(ink, (480, 600), rng, margin=0.15), (30, 50, 160))]
+    pictures["ruled_digit.jpg"] = render.camera(render.compose(np.float32([247, 246, 242]), layers) * light((480, 600)), rng)
+    # A yellow sticky note covering a third of the photo, on a dark desk.
+    ink = render.mnist_strokes(x_test[INK_DIGITS["sticky_note_desk.jpg"]], 200, 16)
+    note = render.compose(np.float32([252, 236, 130]), [(render.place(ink, (300, 300), rng, margin=0.15), (20, 20, 25))])
+    scene = render.sheet_on_desk(note, (540, 720), 0.33, np.random.default_rng(NOTE_SEED))  # the note wholly in view
+    pictures["sticky_note_desk.jpg"] = render.camera(scene * light((540, 720)), rng)
+    return pictures
+
+
 def main(mnist: Path = MNIST) -> None:
     """Write the example pictures next to this script."""
     rng = np.random.default_rng(0)
@@ -63,6 +108,11 @@ def main(mnist: Path = MNIST) -> None:
     cv2.imwrite(str(HERE / "seven_sketch.png"), sketch(seven))
     cv2.imwrite(str(HERE / "two_pen.jpg"), pen_written("2", rng), [cv2.IMWRITE_JPEG_QUALITY, 85])
     cv2.imwrite(str(HERE / "blank_paper.jpg"), paper(rng), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    cv2.imwrite(str(HERE / "number_photo.jpg"), number_photo("2026", np.random.default_rng(11)), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    with np.load(mnist) as data:
+        x_test = data["x_test"]
+    for name, rgb in ink_examples(x_test).items():
+        cv2.imwrite(str(HERE / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
 
 
 if __name__ == "__main__":

@@ -28,6 +28,17 @@ STROKES = {
     "2": [[(0.3, 0.3), (0.4, 0.18), (0.6, 0.18), (0.68, 0.32), (0.62, 0.48), (0.3, 0.84), (0.72, 0.84)]],
 }
 
+# Shapes strangers draw first on a public link: each must be answered "not a digit", never a confident digit.
+NOT_DIGITS = {
+    "A": [[(0.28, 0.84), (0.5, 0.16), (0.72, 0.84)], [(0.36, 0.58), (0.64, 0.58)]],
+    "smiley": [
+        [(0.5 + 0.32 * math.cos(2 * math.pi * t / 24), 0.5 + 0.32 * math.sin(2 * math.pi * t / 24)) for t in range(25)],
+        [(0.4, 0.4), (0.4, 0.43)],
+        [(0.6, 0.4), (0.6, 0.43)],
+        [(0.36, 0.58), (0.43, 0.66), (0.5, 0.68), (0.57, 0.66), (0.64, 0.58)],
+    ],
+}
+
 
 def in_a_row(*digits: str) -> list[list[tuple[float, float]]]:
     """The digits' strokes side by side across the canvas (which is twice as wide as high), left to right."""
@@ -173,6 +184,13 @@ def test_numbers_are_read_with_a_box_on_each_digit(page, answers):
     assert page.locator("#prediction").is_hidden()  # the ten probabilities are for one digit
     page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
     assert draw(page, answers, in_a_row("1", "9", "7", "5")) == "1975"
+
+
+@pytest.mark.parametrize("shape", sorted(NOT_DIGITS))
+def test_letters_and_doodles_are_not_a_digit_and_a_seven_still_reads(page, answers, shape):
+    assert draw(page, answers, NOT_DIGITS[shape]) == "not a digit"
+    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
+    assert draw(page, answers, STROKES["7"]) == "7"
 
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)

@@ -141,3 +141,89 @@ def test_center_in_field_on_a_single_dot():
     ink[4, 6] = 1.0
     x = center_in_field(ink)
     assert x.shape == (28, 28) and x.max() == pytest.approx(1.0)
+
+
+def ink_of(page: np.ndarray) -> np.ndarray:
+    """The true ink of a dark-on-light page as a soft map, light on dark."""
+    return (255 - page).astype(np.float32) / 255
+
+
+@pytest.mark.parametrize("shape", ["disc", "fat seven"])
+def test_fat_ink_comes_out_solid(shape):
+    """Strokes wider than any fixed window must not be hollowed out as if they were paper."""
+    page = np.full((600, 600), 255, np.uint8)
+    if shape == "disc":
+        cv2.circle(page, (300, 300), 260, 0, -1, cv2.LINE_AA)  # fills most of the picture
+    else:  # a 7 whose pen is 28% of its height
+        cv2.polylines(page, [np.array([[140, 150], [440, 150], [260, 470]])], False, 0, 120, cv2.LINE_AA)
+    x = to_model_input(page)
+    expected = center_in_field(ink_of(page))
+    assert x is not None
+    inside = cv2.erode((expected >= 0.9).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # a pixel off the edge
+    assert inside.sum() > 20
+    assert x[inside].min() >= 0.5, "a hole where the picture has ink"
+
+
+def test_faint_fading_stroke_is_kept_whole():
+    """A pencil 1 fading from 60 to 15 grey levels on smooth grey paper: the light end belongs to the stroke."""
+    rng = np.random.default_rng(3)
+    page = np.full((600, 600), 200.0)
+    for y in range(150, 450):
+        page[y, 292:308] -= 60 - 45 * (y - 150) / 300  # darkest at the top
+    page = np.clip(page + rng.normal(0, 2, page.shape), 0, 255).astype(np.uint8)
+    x = to_model_input(page)
+    assert x is not None
+    h, _ = ink_box(x)
+    assert h in (BOX, BOX + 1)  # the whole length, not just the dark top
+    rows = np.flatnonzero((x > 0.3).any(axis=1))
+    assert len(rows) == rows[-1] - rows[0] + 1  # no gap along it
+
+
+def test_noisy_blank_paper_has_no_digit():
+    rng = np.random.default_rng(4)
+    paper = np.full((480, 640, 3), 180.0) + rng.normal(0, 15, (480, 640, 3))
+    ok, jpeg = cv2.imencode(".jpg", np.clip(paper, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 60])
+    assert to_model_input(cv2.imdecode(jpeg, cv2.IMREAD_COLOR)) is None
+
+
+def test_ruled_paper_lines_are_removed(mnist_sample):
+    digit = mnist_sample[0][7]
+    clean = dark_on_light(digit, side=600, at=(150, 150), scale=10)
+    ruled = clean.copy()
+    for y in range(20, 600, 45):  # grey notebook rules, slightly tilted, crossing the digit
+        cv2.line(ruled, (0, y), (599, y + 12), 170, 2, cv2.LINE_AA)
+    ruled = np.minimum(ruled, clean)
+    a, b = to_model_input(clean), to_model_input(ruled)
+    assert b is not None
+    assert np.abs(a - b).mean() < 0.05  # the lines alone would add far more than this
+
+
+def test_a_tall_thin_one_alone_is_not_taken_for_a_rule():
+    page = np.full((800, 800), 255, np.uint8)
+    cv2.line(page, (400, 20), (404, 780), 0, 6, cv2.LINE_AA)
+    x = to_model_input(page)
+    assert x is not None and ink_box(x)[0] in (BOX, BOX + 1)
+
+
+def test_the_whole_line_of_writing_is_found_with_a_thin_one_beside_a_fat_eight():
+    from digitcore.preprocess import find_ink
+
+    page = np.full((400, 800), 255, np.uint8)
+    cv2.line(page, (150, 100), (150, 300), 0, 4, cv2.LINE_AA)  # a fine-pen 1
+    cv2.ellipse(page, (450, 150), (60, 50), 0, 0, 360, 0, 40)  # a marker 8
+    cv2.ellipse(page, (450, 260), (70, 55), 0, 0, 360, 0, 40)
+    ink = find_ink(page)
+    assert ink is not None
+    x, y, w, h = ink.box_in_picture(0, 0, ink.strength.shape[1], ink.strength.shape[0])
+    assert x <= 150 and x + w >= 520
+
+
+def test_sheet_on_a_dark_desk_reads_like_the_sheet_alone(mnist_sample):
+    digit = mnist_sample[0][11]
+    note = dark_on_light(digit, side=300, at=(40, 40), scale=8)
+    desk = np.full((600, 700), 40, np.uint8)  # dark desk, the note a third of the picture
+    desk[150:450, 200:500] = note
+    a, b = to_model_input(note), to_model_input(desk)
+    assert b is not None
+    assert b.mean() < 1.5 * a.mean()  # the strokes, not the whole note lit up as ink
+    assert np.abs(a - b).mean() < 0.1  # the same digit, sampled at another scale
