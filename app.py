@@ -1,6 +1,7 @@
 """Handwritten digit recognizer: draw a digit or a number, or upload a picture of one, and see what the CNN reads.
 
     python app.py [--port 7860] [--host 127.0.0.1] [--model models/digits.onnx] [--share]
+                  [--corrections corrections.sqlite | --no-corrections]
 """
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ import numpy as np  # noqa: E402
 
 from digitcore import Digit, InvalidImage, ModelError, Prediction, Reading, Recognizer, metrics  # noqa: E402
 from digitcore.images import as_array, to_rgb  # noqa: E402
-from digitcore.predict import EMPTY, NOT_A_DIGIT  # noqa: E402
+from digitcore.predict import DEFAULT_ONNX, EMPTY, NOT_A_DIGIT  # noqa: E402
+from digitcore.store import (  # noqa: E402
+    DEFAULT_DB, LABELS, Correction, CorrectionRefused, CorrectionStore, StoreError, file_hash, png_bytes
+)
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 EXAMPLE_PICTURES = [
@@ -32,6 +36,8 @@ NO_DIGIT = "no digit found"
 MAX_FILE_SIZE = "10mb"
 SHOWN_SCALE = 8  # the 28x28 model input is shown 8x larger, pixel for pixel
 model_path: str | None = None  # --model; None means digitcore's default, models/digits.onnx
+store: CorrectionStore | None = None  # --corrections; None: corrections are off (main opens the default)
+KEPT_NOTICE = "Corrections (your picture and the right answer) are kept by this demo's owner to improve the model."
 CSS = """
 #number, #number * { font-size: 64px; font-weight: 700; line-height: 1.15; letter-spacing: 0.06em; }
 #number .why { font-size: 28px; font-weight: 600; letter-spacing: normal; color: var(--body-text-color-subdued); }
@@ -57,6 +63,12 @@ SELECT_BRUSH_JS = """
 def recognizer() -> Recognizer:
     """The model, loaded once on first use (main loads it up front so a bad --model stops the app at start)."""
     return Recognizer.load(model_path)
+
+
+@functools.cache
+def model_hash() -> str:
+    """SHA-256 of the served model file, kept with each correction."""
+    return file_hash(model_path or DEFAULT_ONNX)
 
 
 def read_picture(picture: Any) -> tuple[np.ndarray | None, Reading | None]:
@@ -122,8 +134,49 @@ def caption(digit: Digit, top: int = 1) -> str:
 
 
 def recognize(picture: Any) -> tuple:
-    """Sketchpad value or image file path -> updates for (number, label, seen, boxes, pieces)."""
-    return show(*read_picture(picture))
+    """Sketchpad value or image file path -> updates for (number, label, seen, boxes, pieces, and the correction
+    panel, which digit, its status)."""
+    array, reading = read_picture(picture)
+    return *show(array, reading), *offer_correction(reading)
+
+
+def offer_correction(reading: Reading | None) -> tuple:
+    """Updates for (the correction panel, which digit, its status): shown beside an answer while corrections are on;
+    for a number, the digit to correct is picked from a list."""
+    if store is None or reading is None or not reading.digits:
+        return gr.update(visible=False), gr.update(), ""
+    choices = [(f"digit {i + 1}: {caption(d)}", i) for i, d in enumerate(reading.digits)]
+    return gr.update(visible=True), gr.update(choices=choices, value=0, visible=len(choices) > 1), ""
+
+
+def save_correction(picture: Any, answer: str, position: int, source: str) -> tuple[Correction, str]:
+    """Read the picture again (the same reading that is shown), keep one digit's correction; the row and a confirmation."""
+    if store is None:
+        raise gr.Error("Corrections are turned off on this server.")
+    array, reading = read_picture(picture)
+    try:
+        row = store.save_reading(png_bytes(array), reading, answer, int(position or 0), model_hash(), source)
+    except CorrectionRefused as e:
+        raise gr.Error(f"Not saved: {e}.") from None
+    except StoreError as e:  # full or unwritable: the owner's problem, in the owner's log; the visitor gets a sentence
+        print(f"corrections: {e}", file=sys.stderr, flush=True)
+        raise gr.Error("Not saved: this demo keeps no more corrections for now.") from None
+    which = f"digit {row.position + 1} is" if len(reading.digits) > 1 else "it is"
+    return row, f"Saved, thank you: {which} {LABELS[row.correct]} (the model said {LABELS[row.said]})."
+
+
+def correct_shown(answer: str, shown_from: str, sketch: Any, upload: str | None, position: int) -> str:
+    """A click on "Wrong? It is a ...": correct the answer on show, from the sketchpad or the upload."""
+    return save_correction(upload if shown_from == "upload" else sketch, answer, position, shown_from or "sketch")[1]
+
+
+def correct_upload(upload: dict[str, Any] | None, answer: str, position: float | None = 1) -> dict:
+    """/correct, for API callers: a picture, its correct answer (0-9 or "not a digit") and, for a number, which
+    digit (1 = leftmost). Returns the saved row's id, what the model said and the answer kept."""
+    if upload is None:
+        raise gr.Error("Not saved: no picture.")
+    row, message = save_correction(upload["path"], str(answer), int(position or 1) - 1, "api")
+    return {"id": row.id, "digit": row.position + 1, "said": LABELS[row.said], "correct": LABELS[row.correct], "message": message}
 
 
 def recognize_upload(upload: dict[str, Any] | None) -> tuple:
@@ -172,8 +225,23 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
     pieces = gr.Gallery(
         label="What the model saw, digit by digit", visible=False, columns=6, height=200, elem_id="pieces", render=False
     )
-    outputs = [number, label, seen, boxes, pieces]
+    # "Wrong? It is a ...": one button per label; for a number, which digit. Shown beside an answer (offer_correction).
+    with gr.Column(visible=False, render=False, elem_id="correction") as correction:
+        gr.Markdown("**Wrong? It is a ...**")
+        which = gr.Dropdown(label="Which digit", visible=False, elem_id="correct-which", interactive=True)
+        with gr.Row():
+            answer_buttons = [
+                gr.Button(name, size="sm", min_width=36, elem_id=f"correct-{name.replace(' ', '-')}") for name in LABELS
+            ]
+        correction_status = gr.Markdown(elem_id="correction-status")
+        gr.Markdown(KEPT_NOTICE, elem_id="correction-notice")
+    outputs = [number, label, seen, boxes, pieces, correction, which, correction_status]
     reading_json = gr.JSON(visible=False, render=False)  # /read's output: an API answer, never shown on the page
+    # Which input the answer on show came from (set in the browser, no server call), and /correct's inputs and output.
+    shown_from = gr.Textbox("sketch", visible=False, render=False)
+    api_answer = gr.Textbox(visible=False, render=False, label="correct answer: 0-9 or 'not a digit'")
+    api_digit = gr.Number(1, visible=False, render=False, precision=0, label="which digit of a number, 1 = leftmost")
+    correction_json = gr.JSON(visible=False, render=False)
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             with gr.Tab("Draw"):
@@ -212,7 +280,9 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
             seen.render()
             boxes.render()
             pieces.render()
-            reading_json.render()
+            correction.render()
+            for hidden in (reading_json, shown_from, api_answer, api_digit, correction_json):
+                hidden.render()
     sketchpad.change(
         recognize,
         sketchpad,
@@ -239,7 +309,18 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
         [], predict_upload, upload, label, api_name="predict", preprocess=False, concurrency_limit=4, concurrency_id="upload"
     )
     gr.on([], read_upload, upload, reading_json, api_name="read", preprocess=False, concurrency_id="upload")
-    upload.clear(lambda: show(None, None), None, outputs, show_progress="hidden", api_visibility="private")
+    upload.clear(lambda: recognize(None), None, outputs, show_progress="hidden", api_visibility="private")
+    sketchpad.change(None, None, shown_from, js="() => 'sketch'")
+    upload.change(None, None, shown_from, js="() => 'upload'")  # uploads and examples alike
+    for name, button in zip(LABELS, answer_buttons):
+        button.click(
+            functools.partial(correct_shown, name), [shown_from, sketchpad, upload, which], correction_status,
+            concurrency_limit=4, concurrency_id="correct", api_visibility="private",
+        )
+    gr.on(
+        [], correct_upload, [upload, api_answer, api_digit], correction_json, api_name="correct", preprocess=False,
+        concurrency_limit=4, concurrency_id="correct",
+    )
     demo.load(None, js=SELECT_BRUSH_JS)
 
 
@@ -259,7 +340,7 @@ def serving_address(host: str | None, port: int | None) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments, load the model once, serve the app (and its /metrics) until interrupted."""
-    global model_path
+    global model_path, store
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, help="port to serve on (default: $GRADIO_SERVER_PORT, $PORT or 7860)")
     parser.add_argument(
@@ -267,18 +348,29 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--model", help="a .onnx or .keras model file (default: models/digits.onnx)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public link (needs internet)")
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--corrections", metavar="PATH", default=str(DEFAULT_DB),
+                      help="SQLite file for the corrections visitors give (default: %(default)s)")
+    kept.add_argument("--no-corrections", action="store_true", help="no \"Wrong? It is a ...\" buttons, no /correct")
     args = parser.parse_args(argv)
     host, port = serving_address(args.host, args.port)
 
+    try:
+        store = None if args.no_corrections else CorrectionStore(args.corrections)  # a bad file stops the app at once
+    except StoreError as e:
+        sys.exit(f"error: {e}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: its C++ warnings are not for users
     if args.model != model_path:
         model_path = args.model
         recognizer.cache_clear()
+        model_hash.cache_clear()
     try:
         served = recognizer()
     except ModelError as e:
         sys.exit(f"error: {e}")
     metrics.observe(served)  # count and time every read and predict it serves
+    print("Corrections: off (--no-corrections)" if store is None else f"Corrections are saved to {store.path.resolve()}",
+          flush=True)
 
     try:
         demo.launch(

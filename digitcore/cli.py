@@ -1,4 +1,4 @@
-"""Command line: python -m digitcore {train, evaluate, predict, export} ..."""
+"""Command line: python -m digitcore {train, evaluate, predict, export, corrections} ..."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter is not for users
 
+from digitcore.corrections import WEIGHT  # noqa: E402
 from digitcore.predict import DEFAULT_MODEL  # noqa: E402
 
 
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--limit", type=int, help="train on only this many training images (for a quick try)")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--extra", metavar="DB", help="also train on the corrections in this database (a share held out to score)")
+    p.add_argument("--extra-weight", type=int, default=WEIGHT, help="times each correction is seen per epoch (default: %(default)s)")
 
     p = commands.add_parser("evaluate", help="accuracy, loss and calibration of a model on the MNIST test split")
     p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
@@ -38,12 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="a .onnx or .keras file (default: models/digits.onnx, checked against digits.keras)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    p = commands.add_parser("corrections", help="review the corrections people gave the app: counts and pictures")
+    p.add_argument("--db", help="the corrections database (default: corrections.sqlite beside models/)")
+    p.add_argument("--report", metavar="DIR", help="also save a picture grid of them, and each picture people gave")
+
     p = commands.add_parser("export", help="write a .keras model as the .onnx that is served, and record it in its .json")
     p.add_argument("model", nargs="?", default=str(DEFAULT_MODEL), help="the .keras file (default: %(default)s)")
     p.add_argument("--out", help="where to write the .onnx (default: beside the .keras file)")
 
     args = parser.parse_args(argv)
-    run = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict, "export": run_export}
+    run = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict, "export": run_export,
+           "corrections": run_corrections}
     try:
         return run[args.command](args)
     except KeyboardInterrupt:
@@ -60,18 +68,28 @@ class UserError(Exception):
 def _user_errors():
     from digitcore.data import DataError
     from digitcore.predict import ModelError
+    from digitcore.store import StoreError
 
-    return (DataError, ModelError)
+    return (DataError, ModelError, StoreError)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from digitcore.train import train
-
     try:
-        metrics = train(args.data, args.out, epochs=args.epochs, batch_size=args.batch_size, limit=args.limit, seed=args.seed)
+        if args.extra:  # a wrong path is found now, not after TensorFlow and MNIST have loaded
+            from digitcore.store import CorrectionStore
+
+            CorrectionStore(args.extra, create=False)
+        from digitcore.train import train
+
+        metrics = train(args.data, args.out, epochs=args.epochs, batch_size=args.batch_size, limit=args.limit, seed=args.seed,
+                        extra=args.extra, extra_weight=args.extra_weight)
     except _user_errors() as e:
         raise UserError(e) from e
     print(json.dumps(metrics, indent=2))
+    if "corrections" in metrics:
+        from digitcore.corrections import describe
+
+        print(describe(metrics["corrections"]))
     return 0
 
 
@@ -142,4 +160,32 @@ def run_export(args: argparse.Namespace) -> int:
     except _user_errors() as e:
         raise UserError(e) from e
     print(json.dumps(record, indent=2))
+    return 0
+
+
+def run_corrections(args: argparse.Namespace) -> int:
+    """Review: how many corrections of each (model said -> correct), and with --report a grid and the pictures."""
+    from digitcore.corrections import counts, name, save_grid
+    from digitcore.store import DEFAULT_DB, CorrectionStore
+
+    try:
+        store = CorrectionStore(args.db or DEFAULT_DB, create=False)
+        rows = store.rows(pictures=bool(args.report))
+    except _user_errors() as e:
+        raise UserError(e) from e
+    if not rows:
+        print(f"{store.path}: no corrections yet")
+        return 0
+    models = len({r.model_hash for r in rows})
+    print(f"{store.path}: {len(rows)} corrections, {rows[0].created[:16]} to {rows[-1].created[:16]} UTC, "
+          f"from {models} model{'s' if models > 1 else ''}")
+    print(f"{'model said':>12} -> {'correct':<12} {'count':>6}")
+    for said, correct, n in counts(rows):
+        print(f"{name(said):>12} -> {name(correct):<12} {n:>6}")
+    if args.report:
+        folder = Path(args.report)
+        (folder / "pictures").mkdir(parents=True, exist_ok=True)
+        for r in rows:
+            (folder / "pictures" / f"{r.id}_said_{name(r.said)}_is_{name(r.correct)}.png".replace(" ", "-")).write_bytes(r.picture)
+        print("report:", save_grid(folder, rows), f"and {len(rows)} pictures in", folder / "pictures")
     return 0

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from digitcore import evaluate
+from digitcore.corrections import WEIGHT, load_corrections, mix_in, score_file
 from digitcore.data import load_mnist
 from digitcore.export import export
 from digitcore.model import NOT_DIGIT, build_model, compile_model, logits_model
@@ -165,9 +166,14 @@ def train(
     validation: int = 6000,
     limit: int | None = None,
     seed: int = 42,
+    extra: str | Path | None = None,
+    extra_weight: int = WEIGHT,
     command: str | None = None,
 ) -> dict:
-    """Train, keep the best epoch by validation accuracy, calibrate, save the model and its metrics; returns the metrics."""
+    """Train, keep the best epoch by validation accuracy, calibrate, save the model and its metrics; returns the metrics.
+
+    extra: a corrections database (digitcore.store); its corrections are mixed in, each seen extra_weight times an
+    epoch, except a fixed held-out share that is scored, with MNIST's test split, before (the model at out) and after."""
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = load_mnist(data)
     order = np.random.default_rng(seed).permutation(len(x_train))
@@ -187,6 +193,12 @@ def train(
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if extra:
+        extra_fit, extra_held, skipped = load_corrections(extra)
+        corrections = {"database": str(extra), "trained": len(extra_fit[0]), "weight": extra_weight,
+                       "held_out": len(extra_held[0]), "skipped": skipped,
+                       "before": score_file(out, (x_test, y_test), extra_held)}  # the previous model, if any
+        x_fit, y_fit = mix_in(x_fit, y_fit, *extra_fit, weight=extra_weight)
     checkpoint = out.with_name(out.stem + ".best.keras")
     per_batch = round(batch_size * NEGATIVE_SHARE / (1 - NEGATIVE_SHARE))
     batches = AugmentedDigits(x_fit, y_fit, batch_size, seed, pool, per_batch, workers=1)
@@ -239,6 +251,8 @@ def train(
         "keras": keras.__version__,
         "command": command or "python -m digitcore " + shlex.join(sys.argv[1:]),
     }
+    if extra:
+        metrics["corrections"] = {**corrections, "after": score_file(out, (x_test, y_test), extra_held)}
     out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
     metrics["export"] = export(out)  # the .onnx that is served, beside the .keras, recorded in the .json
     return metrics

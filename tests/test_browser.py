@@ -220,3 +220,33 @@ def test_bad_upload_shows_its_reason_and_the_page_stays_usable(page, tmp_path):
     page.locator("#upload input[type=file]").set_input_files(str(app.EXAMPLES / "three_photo.jpg"))
     page.wait_for_function("() => document.querySelector('#prediction [data-testid=\"label-output-value\"]')?.innerText.trim() === '3'")
     page.locator("#model-input img").wait_for()  # and what the model saw of it
+
+
+@pytest.fixture
+def corrections(tmp_path, monkeypatch):
+    from digitcore.store import CorrectionStore
+
+    store = CorrectionStore(tmp_path / "corrections.sqlite")
+    monkeypatch.setattr(app, "store", store)
+    return store
+
+
+def test_a_wrong_answer_is_corrected_with_one_click_and_kept(page, answers, corrections):
+    assert draw(page, answers, STROKES["7"]) == "7"
+    assert "kept by this demo's owner" in page.locator("#correction-notice").inner_text()
+    assert page.locator("#correct-which").is_hidden()  # one digit: nothing to pick
+    page.locator("#correct-1").click()  # "Wrong? It is a 1"
+    page.get_by_text("Saved, thank you: it is 1 (the model said 7).").wait_for()
+    (row,) = corrections.rows(pictures=True)
+    assert (row.said, row.correct, row.source) == (7, 1, "sketch")
+    assert row.picture.startswith(b"\x89PNG") and row.model_input.max() == 255
+
+
+def test_a_digit_of_a_number_is_corrected_by_picking_it(page, answers, corrections):
+    assert draw(page, answers, in_a_row("4", "2")) == "42"
+    page.locator("#correct-which input").click()
+    page.get_by_role("option", name="digit 2: 2").click()
+    page.locator("#correct-not-a-digit").click()
+    page.get_by_text("Saved, thank you: digit 2 is not a digit (the model said 2).").wait_for()
+    (row,) = corrections.rows()
+    assert (row.said, row.correct, row.position) == (2, 10, 1)
