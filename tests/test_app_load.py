@@ -40,12 +40,15 @@ def test_fifty_concurrent_requests_are_all_answered_right(server):
 
 def test_memory_stays_flat_over_two_thousand_requests(server):
     url, process, picture = server
+    # Each API call is a session of its own, and Gradio keeps the newest 1,000 (state_session_capacity in
+    # app.main): about 60 kB each here, so memory climbs for the first 1,000 calls and is flat after.
+    warm_up = 1100
     with ThreadPoolExecutor(8) as pool:
-        warm = list(pool.map(lambda _: raw_round_trip(url, picture)[1], range(200)))
+        warm = list(pool.map(lambda _: raw_round_trip(url, picture)[1], range(warm_up)))
         before = rss_mb(process.pid)
         labels = list(pool.map(lambda _: raw_round_trip(url, picture)[1], range(2000)))
     after = rss_mb(process.pid)
-    assert warm.count("3") == 200 and labels.count("3") == 2000
+    assert warm.count("3") == warm_up and labels.count("3") == 2000
     assert after - before < 50, f"{before:.0f} MB -> {after:.0f} MB"
 
 
