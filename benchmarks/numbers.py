@@ -218,7 +218,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of %(default)s")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help="mnist.npz; only its test split is used (default: %(default)s)")
-    parser.add_argument("--model", type=Path, help="a .keras model (default: Recognizer.load()'s, models/digits.keras)")
+    parser.add_argument("--model", type=Path, help="a .onnx or .keras model (default: Recognizer.load()'s, models/digits.onnx)")
     parser.add_argument("--show-errors", type=Path, metavar="DIR", help="write the misread pictures with their boxes")
     args = parser.parse_args(argv)
     args.kinds = [k for k in args.kinds.split(",") if k]
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
-        mnist_test(args.data)  # first: a wrong path should not wait for TensorFlow to start
+        mnist_test(args.data)  # first: a wrong path is reported before the model loads
         recognizer = Recognizer.load(args.model)
     except (ModelError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
-        mnist_test(args.data)  # first: a wrong path should not wait for TensorFlow to start
+        mnist_test(args.data)  # first: a wrong path is reported before the model loads
         recognizer = Recognizer.load(args.model)
     except (ModelError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
