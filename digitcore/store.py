@@ -6,7 +6,9 @@ it was, the correct answer, the time and the model file's hash. Labels are 0-9, 
 from __future__ import annotations
 
 import io
+import random
 import sqlite3
+import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -129,13 +131,25 @@ class CorrectionStore:
     def _ensure_schema(self) -> None:
         if self._ready:
             return
-        try:
-            self._open_schema()
-        except sqlite3.DatabaseError as e:
-            if "not a database" in str(e) or "malformed" in str(e):
-                raise StoreError(f"{self.path}: not an SQLite database ({e}); give another --corrections path") from None
-            raise StoreError(f"{self.path}: cannot use the corrections database ({e})") from None
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                self._open_schema()
+                break
+            except sqlite3.OperationalError as e:
+                # Switching a new file to WAL, or opening one mid-switch, can be refused as "locked" at once, without
+                # SQLite's busy wait: when many processes make the file together, wait and try again.
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise self._unusable(e) from None
+                time.sleep(random.uniform(0.01, 0.05))
+            except sqlite3.DatabaseError as e:
+                raise self._unusable(e) from None
         self._ready = True
+
+    def _unusable(self, e: sqlite3.DatabaseError) -> StoreError:
+        if "not a database" in str(e) or "malformed" in str(e):
+            return StoreError(f"{self.path}: not an SQLite database ({e}); give another --corrections path")
+        return StoreError(f"{self.path}: cannot use the corrections database ({e})")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

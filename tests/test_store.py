@@ -239,3 +239,29 @@ def test_big_pictures_are_kept_shrunk(tmp_path):
     photo = np.random.default_rng(0).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)  # ~36 MB as PNG
     store.save(photo, 1, np.zeros((28, 28)))
     assert Image.open(io.BytesIO(store.rows(pictures=True)[0].picture)).size == (2048, 1536)
+
+
+def test_making_the_file_waits_out_a_lock_refused_without_waiting(tmp_path, monkeypatch):
+    # Many processes making a new file at once: switching it to WAL can be refused as "locked" at once (as CI saw),
+    # which SQLite's busy wait does not cover. The store waits and tries again.
+    store, refusals = CorrectionStore(tmp_path / "c.sqlite"), []
+    make = CorrectionStore._open_schema
+
+    def refused_twice(self):
+        if len(refusals) < 2:
+            refusals.append(1)
+            raise sqlite3.OperationalError("database is locked")
+        make(self)
+
+    monkeypatch.setattr(CorrectionStore, "_open_schema", refused_twice)
+    store.save(png_bytes(np.zeros((8, 8), np.uint8)), 3, np.zeros((28, 28), np.uint8))
+    assert len(refusals) == 2 and store.count() == 1
+
+
+def test_other_database_errors_are_not_retried(tmp_path, monkeypatch):
+    def broken(self):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(CorrectionStore, "_open_schema", broken)
+    with pytest.raises(StoreError, match="disk I/O error"):
+        CorrectionStore(tmp_path / "c.sqlite").save(png_bytes(np.zeros((8, 8), np.uint8)), 3, np.zeros((28, 28), np.uint8))
