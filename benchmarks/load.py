@@ -41,6 +41,7 @@ import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -102,6 +103,24 @@ def raw_round_trip(url: str, picture: Path) -> tuple[float, str]:
     return (time.perf_counter() - t) * 1e3, label
 
 
+async def timed_upload(http: Any, data: bytes, times: list[float], errors: list[str]) -> None:
+    """One upload through /predict's HTTP API, as a plain client makes it: its milliseconds go to times, a failure or a
+    wrong label (the picture is a 3) to errors. Not raised: this is a load test."""
+    t = time.perf_counter()
+    try:
+        path = (await http.post("gradio_api/upload", files={"files": ("three.png", data)})).json()[0]
+        body = {"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]}
+        event = (await http.post("gradio_api/call/predict", json=body)).json()["event_id"]
+        async with http.stream("GET", f"gradio_api/call/predict/{event}") as stream:
+            lines = [line async for line in stream.aiter_lines() if line.startswith("data:")]
+        label = str(json.loads(lines[-1][5:])[0].get("label"))
+        times.append((time.perf_counter() - t) * 1e3)
+        if label != "3":
+            errors.append(f"wrong label {label}")
+    except Exception as e:
+        errors.append(repr(e))
+
+
 async def plain_http_clients(url: str, picture: Path, clients: int, seconds: float) -> tuple[list[float], list[str]]:
     """`clients` concurrent plain-HTTP clients (asyncio: a light load generator) sending uploads for `seconds`."""
     import asyncio
@@ -114,19 +133,7 @@ async def plain_http_clients(url: str, picture: Path, clients: int, seconds: flo
 
     async def client(http: httpx.AsyncClient) -> None:
         while time.perf_counter() < stop:
-            t = time.perf_counter()
-            try:
-                path = (await http.post("gradio_api/upload", files={"files": ("three.png", data)})).json()[0]
-                body = {"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]}
-                event = (await http.post("gradio_api/call/predict", json=body)).json()["event_id"]
-                async with http.stream("GET", f"gradio_api/call/predict/{event}") as stream:
-                    lines = [line async for line in stream.aiter_lines() if line.startswith("data:")]
-                label = str(json.loads(lines[-1][5:])[0].get("label"))
-                times.append((time.perf_counter() - t) * 1e3)
-                if label != "3":
-                    errors.append(f"wrong label {label}")
-            except Exception as e:  # counted and reported, not raised: this is a load test
-                errors.append(repr(e))
+            await timed_upload(http, data, times, errors)
 
     limits = httpx.Limits(max_connections=clients * 2)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
@@ -154,19 +161,7 @@ async def plain_http_users(url: str, picture: Path, clients: int, requests: int,
                 left[0] -= 1
                 if not cookies:
                     http.cookies.clear()
-                t = time.perf_counter()
-                try:
-                    path = (await http.post("gradio_api/upload", files={"files": ("three.png", data)})).json()[0]
-                    body = {"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]}
-                    event = (await http.post("gradio_api/call/predict", json=body)).json()["event_id"]
-                    async with http.stream("GET", f"gradio_api/call/predict/{event}") as stream:
-                        lines = [line async for line in stream.aiter_lines() if line.startswith("data:")]
-                    label = str(json.loads(lines[-1][5:])[0].get("label"))
-                    times.append((time.perf_counter() - t) * 1e3)
-                    if label != "3":
-                        errors.append(f"wrong label {label}")
-                except Exception as e:  # counted and reported, not raised: this is a load test
-                    errors.append(repr(e))
+                await timed_upload(http, data, times, errors)
 
     started = time.perf_counter()
     await asyncio.gather(*(user() for _ in range(clients)))

@@ -26,7 +26,7 @@ from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the table
 
-from benchmarks.wild import error_tile, montage, photo_size, photograph, place, sketchpad, slant  # noqa: E402
+from benchmarks.wild import add_set_options, check_set_options, error_tile, load_recognizer, montage, photo_size, photograph, place, sketchpad, slant  # noqa: E402
 from digitcore.negatives import HELD_OUT_KINDS, make_ink  # noqa: E402
 
 MEDIA = ("sketch", "photo")
@@ -124,29 +124,21 @@ def save_errors(folder: Path, kind: str, medium: str, pictures: list[np.ndarray]
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line options."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.not_digits", description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=100, help="pictures per kind and medium (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="the set is a function of the seed (default: %(default)s)")
-    parser.add_argument("--model", type=Path, help="a .onnx or .keras model (default: Recognizer.load()'s, models/digits.onnx)")
+    add_set_options(parser, 100)
     parser.add_argument("--threshold", type=float, help="reject above this P(not a digit) (default: the model's digits.json)")
     parser.add_argument("--save", type=Path, metavar="DIR", help="also write every picture there")
-    parser.add_argument("--show-errors", type=Path, metavar="DIR", help="write the pictures not rejected beside what the model saw")
     parser.add_argument("--wild", action="store_true", help="also read benchmarks.wild's 800 pictures (seed 0) with the rule")
     args = parser.parse_args(argv)
-    if args.n < 1:
-        parser.error("--n must be at least 1")
+    check_set_options(parser, args)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     """Generate every held-out kind in both media, score it, print the table; returns the exit code."""
     args = parse_args(argv)
-    from digitcore import ModelError, Recognizer
-
     started = time.perf_counter()
-    try:
-        recognizer = Recognizer.load(args.model)
-    except ModelError as e:
-        print(f"error: {e}", file=sys.stderr)
+    recognizer = load_recognizer(args.model)
+    if recognizer is None:
         return 2
     if recognizer.classes < 11:
         print("note: this model has no \"not a digit\" output, so it rejects nothing", file=sys.stderr)

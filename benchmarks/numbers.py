@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -28,8 +27,9 @@ from PIL import Image
 
 # The renderers are shared with the wild-pictures benchmark; imported here only, so moving them is one edit.
 from benchmarks.wild import (
-    DEFAULT_DATA, MAX_SKETCH_STROKE, Digits, crop, hershey_glyph, make_empty, mnist_ink, mnist_strokes, mnist_test,
-    photo_size, photograph, pick_digit, place, sketchpad, sklearn_digits, slant,
+    DEFAULT_DATA, MAX_SKETCH_STROKE, Digits, add_set_options, check_set_options, crop, hershey_glyph, load_recognizer,
+    make_empty, mnist_ink, mnist_strokes, mnist_test, photo_size, photograph, pick_digit, place, sketchpad, sklearn_digits,
+    slant,
 )
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -213,35 +213,18 @@ def save_errors(folder: Path, kind: str, items: list[Item], result: dict) -> Non
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line options."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.numbers", description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=200, help="pictures per kind (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="the set is a function of the seed (default: %(default)s)")
-    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset of %(default)s")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="mnist.npz; only its test split is used (default: %(default)s)")
-    parser.add_argument("--model", type=Path, help="a .onnx or .keras model (default: Recognizer.load()'s, models/digits.onnx)")
-    parser.add_argument("--show-errors", type=Path, metavar="DIR", help="write the misread pictures with their boxes")
+    add_set_options(parser, 200, KINDS)
     args = parser.parse_args(argv)
-    args.kinds = [k for k in args.kinds.split(",") if k]
-    unknown = set(args.kinds) - set(KINDS)
-    if unknown:
-        parser.error(f"unknown kinds {sorted(unknown)}; choose from {','.join(KINDS)}")
-    if args.n < 1:
-        parser.error("--n must be at least 1")
+    check_set_options(parser, args, KINDS)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     """Generate every kind, score it both ways, print the table; returns the exit code."""
     args = parse_args(argv)
-    from digitcore import ModelError, Recognizer
-    from digitcore.data import DataError
-
     started = time.perf_counter()
-    try:
-        mnist_test(args.data)  # first: a wrong path is reported before the model loads
-        recognizer = Recognizer.load(args.model)
-    except (ModelError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    recognizer = load_recognizer(args.model, args.data)
+    if recognizer is None:
         return 2
     results = {}
     for kind in args.kinds:

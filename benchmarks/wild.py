@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.render import (
-    MAX_SKETCH_STROKE, Digits, Item, camera, compose, crop, hershey_glyph, holes, jpeg, lighting, mnist_ink, mnist_strokes,
+    MAX_SKETCH_STROKE, Digits, Item, camera, compose, crop, hershey_glyph, holes, lighting, mnist_ink, mnist_strokes,
     paper_tint, pen_colour, photo_size, photograph, pick_digit, place, ruling, sheet_on_desk, sketchpad, slant,
 )
 
@@ -394,41 +394,59 @@ def save_errors(folder: Path, kind: str, items: list[Item], result: dict) -> int
 # ------------------------------------------------------------------------------------------------- main
 
 
+def add_set_options(parser: argparse.ArgumentParser, n: int, kinds: tuple[str, ...] | None = None) -> None:
+    """The options every picture-set benchmark has: set size and seed, kinds, MNIST path, model, where errors go."""
+    parser.add_argument("--n", type=int, default=n, help="pictures per kind (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="the set is a function of the seed (default: %(default)s)")
+    if kinds:
+        parser.add_argument("--kinds", default=",".join(kinds), help="comma-separated kinds to run (default: all: %(default)s)")
+        parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                            help="mnist.npz; only its test split is used (default: %(default)s)")
+    parser.add_argument("--model", type=Path, help="a .onnx or .keras model (default: Recognizer.load()'s, models/digits.onnx)")
+    parser.add_argument("--show-errors", type=Path, metavar="DIR", help="write the misread pictures beside what the model saw")
+
+
+def check_set_options(parser: argparse.ArgumentParser, args: argparse.Namespace, kinds: tuple[str, ...] | None = None) -> None:
+    """Refuse a set size below 1 and unknown kinds; turns args.kinds into a list."""
+    if args.n < 1:
+        parser.error("--n must be at least 1")
+    if kinds:
+        args.kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+        unknown = [k for k in args.kinds if k not in kinds]
+        if unknown or not args.kinds:
+            parser.error(f"unknown kind(s) {unknown}; choose from {', '.join(kinds)}")
+
+
+def load_recognizer(model: Path | None, data: Path | None = None) -> Any:
+    """The Recognizer to measure, or None after printing why not (a wrong MNIST path is reported before the model loads)."""
+    from digitcore import ModelError, Recognizer
+    from digitcore.data import DataError
+
+    try:
+        if data is not None:
+            mnist_test(data)
+        return Recognizer.load(model)
+    except (ModelError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line options."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.wild", description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=200, help="pictures per kind (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="the set is a function of the seed (default: %(default)s)")
-    parser.add_argument("--kinds", default=",".join(KINDS),
-                        help="comma-separated kinds to run (default: all: %(default)s)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="mnist.npz; only its test split is used (default: %(default)s)")
-    parser.add_argument("--model", type=Path, help="a .keras model (default: Recognizer.load()'s, models/digits.keras)")
+    add_set_options(parser, 200, KINDS)
     parser.add_argument("--save", type=Path, metavar="DIR", help="also write every picture there, label in the name")
-    parser.add_argument("--show-errors", type=Path, metavar="DIR",
-                        help="write the misread pictures beside what the model saw")
     args = parser.parse_args(argv)
-    if args.n < 1:
-        parser.error("--n must be at least 1")
-    args.kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    unknown = [k for k in args.kinds if k not in KINDS]
-    if unknown or not args.kinds:
-        parser.error(f"unknown kind(s) {unknown}; choose from {', '.join(KINDS)}")
+    check_set_options(parser, args, KINDS)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     """Generate every kind, score it both ways, print the table; returns the exit code."""
     args = parse_args(argv)
-    from digitcore import ModelError, Recognizer
-    from digitcore.data import DataError
-
     started = time.perf_counter()
-    try:
-        mnist_test(args.data)  # first: a wrong path is reported before the model loads
-        recognizer = Recognizer.load(args.model)
-    except (ModelError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    recognizer = load_recognizer(args.model, args.data)
+    if recognizer is None:
         return 2
     generating = scoring = 0.0
     results = {}

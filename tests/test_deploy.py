@@ -63,8 +63,8 @@ def test_app_serves_on_port_from_environment_with_metrics(tmp_path):
         process.terminate()
         process.wait(timeout=30)
     assert label == "3"
-    assert f'digits_predictions_total{{outcome="ok",replica="' in text and f':{port}"}} 1.0' in text
-    assert f'route="upload",status="200"' in text
+    assert 'digits_predictions_total{outcome="ok",replica="' in text and f':{port}"}} 1.0' in text
+    assert 'route="upload",status="200"' in text
     assert "digits_predict_seconds_count" in text
 
 
