@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from digitcore.data import DataError
+from digitcore.evaluate import NOT_DIGIT
 from digitcore.store import CorrectionStore
 
 HELD_OUT = 0.2  # of the corrections, kept for evaluation
@@ -48,10 +49,12 @@ def mix_in(x: np.ndarray, y: np.ndarray, x_extra: np.ndarray, y_extra: np.ndarra
 
 
 def accuracy(recognizer, x: np.ndarray, y: np.ndarray) -> float | None:
-    """Share of (N, 28, 28) uint8 inputs read as their label (argmax over every class); None for no inputs."""
+    """Share of (N, 28, 28) uint8 inputs read as their label by the rule the app serves (label 10: "not a digit",
+    above the model's reject threshold); None for no inputs."""
     if len(x) == 0:
         return None
-    return float((recognizer.probabilities(x / np.float32(255)).argmax(axis=1) == y).mean())
+    said = [NOT_DIGIT if label is None else label for label, _, _ in recognizer.classify(x / np.float32(255))]
+    return float((np.array(said) == y).mean())
 
 
 def score_file(model: str | Path, test: Split, held: Split) -> dict | None:
