@@ -154,7 +154,7 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
     sheet = _sheet(grey) if _rim_differs(grey) else None
     if sheet is not None:  # a note or page with the desk around it: the paper is the sheet, the desk is not ink
-        found = _ink_on(np.where(sheet > 0, grey, np.uint8(np.median(grey[sheet > 0]))), sheet)
+        found = _ink_on(_paper_beyond(grey, sheet), sheet)
         if found is not None:
             return found
     return _ink_on(grey, None)
@@ -235,10 +235,36 @@ def _sheet(grey: np.ndarray) -> np.ndarray | None:
         edge[[0, -1], :] = edge[:, [0, -1]] = 0  # the picture's own border is no edge of the sheet
         if not edge.any() or np.median(step[edge > 0]) < 0.4 * contrast:
             continue  # a soft boundary: light falling off across one paper, not a sheet's edge
-        if np.count_nonzero(filled & ~side) < 0.002 * coarse.size:
+        if not _written_on(step, filled):
             continue  # nothing written on it: a fat stroke rather than a sheet
         return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
     return None
+
+
+def _written_on(step: np.ndarray, filled: np.ndarray) -> bool:
+    """Whether something is written inside the mask, away from its edge: else it is a fat stroke, not a sheet."""
+    inside = cv2.erode(filled, np.ones((5, 5), np.uint8))
+    return np.count_nonzero(step[inside > 0] >= SHEET_CONTRAST / 2) >= 0.002 * step.size
+
+
+def _paper_beyond(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
+    """The picture with the desk replaced by the sheet's paper carried on past its edges, light and shade
+    included: a flat fill would make the sheet's shaded side stand out against it like ink."""
+    h, w = grey.shape
+    s = COARSE / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    coarse = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    inside = cv2.erode(cv2.resize(sheet, size, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8)) > 0
+    if inside.sum() < 12:
+        return np.where(sheet > 0, grey, np.uint8(np.median(grey[sheet > 0])))
+    lo, median, hi = np.percentile(coarse[inside], (0.5, 50, 99.5))
+    dark_ink = median - lo > hi - median
+    surface, _ = _paper_surface(255 - coarse if dark_ink else coarse, inside)
+    surface = 255 - surface if dark_ink else surface
+    # A quadratic runs away far from the pixels it was fitted on: the desk gets no lighter or darker than the sheet.
+    surface = np.clip(surface, surface[inside].min(), surface[inside].max()).astype(np.float32)
+    fill = cv2.resize(surface, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.where(sheet > 0, grey, np.clip(fill + 0.5, 0, 255).astype(np.uint8))
 
 
 def _rim_differs(grey: np.ndarray) -> bool:
@@ -335,14 +361,16 @@ def _background(grey: np.ndarray) -> np.ndarray:
     return cv2.resize(cv2.blur(paper, (3, 3)), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _paper_surface(coarse: np.ndarray) -> tuple[np.ndarray, float]:
+def _paper_surface(coarse: np.ndarray, within: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """A quadratic surface (uneven light: a gradient and a vignette) fitted to the paper of a coarse picture,
-    light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels."""
+    light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels.
+    Only the pixels where the bool mask within is set are fitted, when it is given."""
     terms = _quadratic_terms(coarse.shape)
     # Fitted on every other pixel, by normal equations in einsum: numpy's lstsq and matmul hand this to a
     # threaded BLAS, which costs milliseconds on a busy machine for a 6-term fit.
-    basis = np.stack([t[::2, ::2].ravel() for t in terms], axis=1)
-    values = coarse[::2, ::2].ravel().astype(np.float64)
+    pick = slice(None) if within is None else within[::2, ::2].ravel()
+    basis = np.stack([t[::2, ::2].ravel() for t in terms], axis=1)[pick]
+    values = coarse[::2, ::2].ravel().astype(np.float64)[pick]
     use = values <= np.percentile(values, 40)  # ink is light and at most about half of the picture
     for _ in range(3):
         a = basis[use]
