@@ -32,7 +32,11 @@ NEAR = 0.6  # a mark joins a digit no further than this (of the line's height) a
 OVERLAP = 0.3  # strokes whose columns overlap this much (of the narrower) are one digit before any judging
 TOUCH = 0.15  # neighbours closer than this (of the line's height) may be one digit: the model decides
 MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wider slices are not candidates
-CUT_WIDTH = 1.05  # pieces wider than this (of the line's height) are tried for a cut: a round doodle (a smiley) is not
+CUT_WIDTH = 1.05  # pieces wider than this (of the line's height) are always tried for a cut
+NARROW_CUT = 0.45  # pieces between this and CUT_WIDTH wide are tried when the model doubts they are one digit
+                   # (two touching 1s or 7s are narrower than one wide digit)
+DOUBT = 0.5  # a piece scoring less than this as one digit is in doubt
+LOOP = 0.7  # a piece whose largest hole spans this much of its width is one round shape (a smiley, a 0): never cut
 EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
 TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height): wider candidates score less,
                      # and wider neighbours are never joined
@@ -42,8 +46,9 @@ CROSSING = 0.5  # log-score lost per stroke a cut crosses: touching digits meet 
 SEAM_STEP = 0.5  # ink-free cost of a seam pixel: seams prefer short, near-vertical paths
 SEAM_ROWS = 48  # seams are searched at most this many rows tall: enough to pass between digits, and fast
 BAND = 0.15  # a seam strays at most this far (of the line's height) sideways from where it starts
-MAX_CUTS = 6  # candidate seams per piece at most
-CUTS_PER_HEIGHT = 2.0  # candidate seams per line height of a piece's width (about two per digit)
+MAX_CUTS = 16  # candidate seams per piece at most
+SPACING = 0.2  # every stretch this wide (of the line's height) offers its cheapest seam, so cuts cover the piece
+MAX_RUN = 6  # a candidate digit spans at most this many slices between seams
 
 
 def split_digits(ink: np.ndarray, score: Scorer | None = None, limit: int = MAX_PIECES) -> list[Piece]:
@@ -190,16 +195,14 @@ def join_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score
 
 
 def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
-    """Wide pieces cut into the digits that read most surely: candidate seams cut each into slices, every
-    run of up to three neighbouring slices is a candidate digit, and the best chain of them is kept (all
-    candidates of all pieces judged in one call)."""
+    """Pieces that may hold several digits cut into the digits that read most surely: candidate seams cut
+    each into slices, every run of up to three neighbouring slices is a candidate digit, and the best chain
+    of them is kept (all candidates of all pieces judged in one call)."""
     lattices = []  # (piece index, {(i, j): candidate mask}, [strokes each seam crosses])
-    for k, mask in enumerate(masks):
-        left, right = columns(mask)
-        if right - left > CUT_WIDTH * height:
-            cuts = seams(ink, mask, height)
-            if cuts:
-                lattices.append((k, candidates(ink, mask, [c for c, _ in cuts], height), [x for _, x in cuts]))
+    for k in to_cut(ink, masks, height, score):
+        cuts = seams(ink, masks[k], height)
+        if cuts:
+            lattices.append((k, candidates(ink, masks[k], [c for c, _ in cuts], height), [x for _, x in cuts]))
     if not lattices:
         return masks
     maps = [crop(ink, m) for _, spans, _ in lattices for m in spans.values()]
@@ -211,13 +214,36 @@ def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score:
     return [m for chain in out for m in chain]
 
 
+def to_cut(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[int]:
+    """Indices of the pieces worth cutting: wider than any digit, or as wide as two narrow digits and read
+    in doubt as one (one call judges them all); never a single round loop (a smiley, a circle)."""
+    widths = [(right - left) / height for left, right in map(columns, masks)]
+    wide = [k for k, w in enumerate(widths) if w > CUT_WIDTH]
+    middle = [k for k, w in enumerate(widths) if NARROW_CUT < w <= CUT_WIDTH]
+    if middle:
+        doubts = score([crop(ink, masks[k]) for k in middle])
+        wide += [k for k, s in zip(middle, doubts) if s < DOUBT]
+    return sorted(k for k in wide if not one_loop(masks[k]))
+
+
+def one_loop(mask: np.ndarray) -> bool:
+    """Whether the piece is one round shape: a hole spanning most of its width (a 0, a face), so no seam
+    can pass between two digits in it."""
+    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    holes = [cv2.boundingRect(c)[2] for c, (*_, parent) in zip(contours, hierarchy[0]) if parent >= 0]
+    left, right = columns(mask)
+    return bool(holes) and max(holes) >= LOOP * (right - left)
+
+
 def candidates(ink: np.ndarray, mask: np.ndarray, cuts: list[np.ndarray], height: float) -> dict[tuple[int, int], np.ndarray]:
     """Candidate digits of a piece: {(i, j): mask} for the ink between seams i and j (0 and n+1 are its edges)."""
     n = len(cuts)
     total = float(ink[mask].sum())
     spans = {(0, n + 1): mask}  # the whole is always a candidate
     for i in range(n + 1):
-        for j in range(i + 1, min(i + 4, n + 2)):
+        for j in range(i + 1, min(i + 1 + MAX_RUN, n + 2)):
             m = mask.copy()
             if i > 0:
                 m &= ~cuts[i - 1]
@@ -272,14 +298,18 @@ def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.nda
     window = np.ones((1, 2 * (margin // 2) + 1), np.uint8)
     lowest = cv2.erode(seam_cost.astype(np.float32)[None, :], window, borderType=cv2.BORDER_REPLICATE)[0]
     minima = np.flatnonzero(seam_cost <= lowest + 1e-6)
+    # And the cheapest start of every stretch SPACING wide, so that cuts are offered all along the piece.
+    stretch = max(1, int(SPACING * height / shrink))
+    covering = [a + int(np.argmin(seam_cost[a : a + stretch])) for a in range(0, len(seam_cost), stretch)]
+    minima = np.union1d(minima, covering)
     minima = minima[np.argsort(seam_cost[minima], kind="stable")]
-    wanted = min(MAX_CUTS, round(CUTS_PER_HEIGHT * w / height) + 1)
+    wanted = MAX_CUTS
     total_ink = float(piece.sum())
     width = max(stroke_width(piece), 1.0)
     rows_small = np.minimum((np.arange(h) * sh) // h, sh - 1)  # the small row each full row comes from
     cols = np.arange(w)
     found: list[tuple[np.ndarray, float, float]] = []  # (left mask, strokes crossed, ink left of the seam)
-    for s in minima[: 4 * wanted]:
+    for s in minima:
         o = int(ends[s])
         path_small = np.empty(sh, np.int64)
         for r in range(sh - 1, -1, -1):
