@@ -33,14 +33,16 @@ OVERLAP = 0.3  # strokes whose columns overlap this much (of the narrower) are o
 TOUCH = 0.15  # neighbours closer than this (of the line's height) may be one digit: the model decides
 MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wider slices are not candidates
 CUT_WIDTH = 1.05  # pieces wider than this (of the line's height) are always tried for a cut
-NARROW_CUT = 0.45  # pieces between this and CUT_WIDTH wide are tried when the model doubts they are one digit
-                   # (two touching 1s or 7s are narrower than one wide digit)
-DOUBT = 0.5  # a piece scoring less than this as one digit is in doubt
-LOOP = 0.7  # a piece whose largest hole spans this much of its width is one round shape (a smiley, a 0): never cut
+NARROW_CUT = 0.3  # pieces between this and CUT_WIDTH wide are tried when the model doubts they are one digit
+                  # (two touching 1s or 7s are narrower than one wide digit)
+DOUBT = 0.1  # a piece scoring less than this as one digit is in doubt (the model reads two touching digits as
+             # no digit, a clumsy single digit as a digit, if unsure)
+LOOP, LOOP_AREA = 0.8, 0.4  # a piece with a hole this wide (of its width) and this big (of its box) is one round
+                            # shape (a smiley, a circle): never cut
 EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
 TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height): wider candidates score less,
                      # and wider neighbours are never joined
-WIDE = 5.0  # log-score lost per line height of width beyond TYPICAL_WIDTH
+WIDE = 2.5  # log-score lost per line height of width beyond TYPICAL_WIDTH
 CUT = 0.7  # log-score lost per cut: cutting needs evidence (the model reads fragments of a digit surely too)
 CROSSING = 0.5  # log-score lost per stroke a cut crosses: touching digits meet at one stroke, a cut digit at more
 SEAM_STEP = 0.5  # ink-free cost of a seam pixel: seams prefer short, near-vertical paths
@@ -227,14 +229,14 @@ def to_cut(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Score
 
 
 def one_loop(mask: np.ndarray) -> bool:
-    """Whether the piece is one round shape: a hole spanning most of its width (a 0, a face), so no seam
-    can pass between two digits in it."""
+    """Whether the piece is one round shape: a hole spanning most of its width and filling much of its box (a
+    0, a face), so no seam can pass between two digits in it. Two touching digits close smaller holes."""
     contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return False
-    holes = [cv2.boundingRect(c)[2] for c, (*_, parent) in zip(contours, hierarchy[0]) if parent >= 0]
-    left, right = columns(mask)
-    return bool(holes) and max(holes) >= LOOP * (right - left)
+    _, _, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    holes = [c for c, (*_, parent) in zip(contours, hierarchy[0]) if parent >= 0]
+    return any(cv2.boundingRect(c)[2] >= LOOP * w and cv2.contourArea(c) >= LOOP_AREA * w * h for c in holes)
 
 
 def candidates(ink: np.ndarray, mask: np.ndarray, cuts: list[np.ndarray], height: float) -> dict[tuple[int, int], np.ndarray]:
@@ -294,42 +296,59 @@ def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.nda
     if sw <= 2 * margin:
         return []
     starts, ends, moves, seam_cost = seam_search(small * 10 + SEAM_STEP, margin, band)
-    # Local minima of the seam cost along the starts (each the cheapest within half a margin), cheapest first.
-    window = np.ones((1, 2 * (margin // 2) + 1), np.uint8)
-    lowest = cv2.erode(seam_cost.astype(np.float32)[None, :], window, borderType=cv2.BORDER_REPLICATE)[0]
-    minima = np.flatnonzero(seam_cost <= lowest + 1e-6)
-    # And the cheapest start of every stretch SPACING wide, so that cuts are offered all along the piece.
-    stretch = max(1, int(SPACING * height / shrink))
-    covering = [a + int(np.argmin(seam_cost[a : a + stretch])) for a in range(0, len(seam_cost), stretch)]
-    minima = np.union1d(minima, covering)
-    minima = minima[np.argsort(seam_cost[minima], kind="stable")]
-    wanted = MAX_CUTS
+    paths = trace(starts, ends, moves, band, h)
+    paths = np.round((paths + 0.5) * w / sw).astype(np.int64)  # back to the piece's columns, (starts, h)
+    # Ink left of each seam: every row's running sum of ink, read where the seam crosses that row.
+    ink_left = np.take_along_axis(np.pad(np.cumsum(piece, axis=1), ((0, 0), (1, 0))), np.clip(paths, 0, w).T, 1).sum(0)
     total_ink = float(piece.sum())
     width = max(stroke_width(piece), 1.0)
-    rows_small = np.minimum((np.arange(h) * sh) // h, sh - 1)  # the small row each full row comes from
+    # Each side keeps a stroke half a line tall, or a tenth of the ink (a 1 beside an 8 has more).
+    least = min(0.1 * total_ink, 0.5 * height * width)
+    chosen = pick_seams(seam_cost, ink_left, least, total_ink, max(1, int(margin // 2)),
+                        max(1, int(SPACING * height / shrink)))
     cols = np.arange(w)
-    found: list[tuple[np.ndarray, float, float]] = []  # (left mask, strokes crossed, ink left of the seam)
-    for s in minima:
-        o = int(ends[s])
-        path_small = np.empty(sh, np.int64)
-        for r in range(sh - 1, -1, -1):
-            path_small[r] = starts[s] + o - band
-            o += int(moves[r, s, o]) if r > 0 else 0
-        path = np.round((path_small[rows_small] + 0.5) * w / sw).astype(np.int64)  # back to the piece's columns
-        left_of = cols[None, :] < path[:, None]
-        ink_left = float(piece[left_of].sum())
-        # Each side keeps a tenth of the ink (a 1 beside an 8 has more), and no two seams cut the same way.
-        if not (0.1 * total_ink < ink_left < 0.9 * total_ink) or any(abs(ink_left - t) <= 0.02 * total_ink for *_, t in found):
-            continue
+    found = []
+    for s in sorted(chosen, key=lambda s: ink_left[s]):  # left to right: the more ink left, the further right
+        path = paths[s]
         inside = (path >= 0) & (path < w)
         crossed = float((piece[np.flatnonzero(inside), path[inside]] >= 0.5).sum()) / width
         left = np.zeros_like(mask)
-        left[y : y + h, x : x + w] = left_of
-        found.append((left & mask, crossed, ink_left))
-        if len(found) == wanted:
+        left[y : y + h, x : x + w] = cols[None, :] < path[:, None]
+        found.append((left & mask, crossed))
+    return found
+
+
+def trace(starts: np.ndarray, ends: np.ndarray, moves: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """Every start's cheapest path traced back from its end: (starts, rows) columns of the shrunk piece, as
+    float, for the given number of full-size rows."""
+    sh = moves.shape[0]
+    paths = np.empty((len(starts), sh), np.int64)
+    o = ends.astype(np.int64)
+    index = np.arange(len(starts))
+    for r in range(sh - 1, -1, -1):
+        paths[:, r] = starts + o - band
+        if r > 0:
+            o = o + moves[r, index, o]
+    return paths[:, np.minimum((np.arange(rows) * sh) // rows, sh - 1)].astype(np.float64)
+
+
+def pick_seams(cost: np.ndarray, ink_left: np.ndarray, least: float, total: float, near: int, stretch: int) -> list[int]:
+    """Starts whose seams are worth trying, at most MAX_CUTS: the cheapest seam within `near` starts of itself,
+    and the cheapest of every `stretch` starts, so that cuts are offered all along the piece; each leaves
+    `least` ink on either side and cuts off ink no other chosen seam does."""
+    lowest = cv2.erode(cost.astype(np.float32)[None, :], np.ones((1, 2 * near + 1), np.uint8),
+                       borderType=cv2.BORDER_REPLICATE)[0]
+    chosen: list[int] = []
+    covered: set[int] = set()
+    for s in np.argsort(cost, kind="stable"):
+        if len(chosen) == MAX_CUTS:
             break
-    found.sort(key=lambda f: f[2])  # left to right: the more ink left of a seam, the further right it runs
-    return [(left, crossed) for left, crossed, _ in found]
+        if not least < ink_left[s] < total - least or any(abs(ink_left[s] - ink_left[c]) <= 0.02 * total for c in chosen):
+            continue
+        if cost[s] <= lowest[s] + 1e-6 or s // stretch not in covered:
+            chosen.append(int(s))
+            covered.add(s // stretch)
+    return chosen
 
 
 def seam_search(cost: np.ndarray, margin: int, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
