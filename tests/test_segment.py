@@ -164,7 +164,7 @@ def test_read_blank_and_too_many(recognizer, monkeypatch):
     for x in range(20, 2380, 40):
         picture[60:140, x : x + 8] = 0  # 59 strokes: too many for a number
     judged = []
-    monkeypatch.setattr(recognizer, "piece_scores", lambda maps: judged.append(len(maps)) or np.ones(len(maps)))
+    monkeypatch.setattr(recognizer, "piece_scores", lambda maps, *_: judged.append(len(maps)) or np.ones(len(maps)))
     reading = recognizer.read(picture)
     assert reading.number is None and reading.reason == "too many pieces"
     assert not judged  # answered without judging a single piece
