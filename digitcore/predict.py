@@ -1,6 +1,7 @@
 """The one reading every caller uses: load the model once, turn any picture into a number, its digits, or why not."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,21 +159,32 @@ class Recognizer:
         ink = None if array is None else find_ink(array)
         if ink is None:
             return Reading(None, (), EMPTY)
-        pieces = split_digits(ink.strength, self.piece_scores)
+        judged: dict = {}  # what segmentation had the model judge: its chosen pieces are not judged twice
+        pieces = split_digits(ink.strength, lambda maps: self.piece_scores(maps, judged))
         if len(pieces) > MAX_DIGITS:
             return Reading(None, (), TOO_MANY)
-        model_inputs = np.stack([to_field(piece) for piece, _ in pieces])
         digits = tuple(
             Digit(label, probabilities, not_digit, model_input, ink.box_in_picture(*box))
-            for (label, probabilities, not_digit), model_input, (_, box) in zip(
-                self.classify(model_inputs), model_inputs, pieces
+            for (model_input, (label, probabilities, not_digit)), (_, box) in zip(
+                self.judge([piece for piece, _ in pieces], judged), pieces
             )
         )
         if any(d.label is None for d in digits):
             return Reading(None, digits, NOT_A_DIGIT)
         return Reading("".join(str(d.label) for d in digits), digits, None)
 
-    def piece_scores(self, pieces: list[np.ndarray]) -> np.ndarray:
+    def piece_scores(self, pieces: list[np.ndarray], judged: dict | None = None) -> np.ndarray:
         """How surely each soft ink map is one digit, (N,) in [0, 1]: segmentation's judge of candidate cuts."""
-        classified = self.classify(np.stack([to_field(p) for p in pieces]))
-        return np.array([(1 - n) * p.max() for _, p, n in classified], np.float32)
+        return np.array([(1 - n) * p.max() for _, (_, p, n) in self.judge(pieces, judged)], np.float32)
+
+    def judge(self, pieces: list[np.ndarray], judged: dict | None = None) -> list[tuple[np.ndarray, tuple]]:
+        """Each soft ink map's model input and classify() answer, in one model call for the maps not already in
+        judged (keyed by their ink), which keeps every answer."""
+        judged = {} if judged is None else judged
+        keys = [(p.shape, hashlib.blake2b(np.ascontiguousarray(p).tobytes(), digest_size=16).digest()) for p in pieces]
+        new = [i for i, k in enumerate(keys) if k not in judged]
+        if new:
+            inputs = np.stack([to_field(pieces[i]) for i in new])
+            for i, model_input, answer in zip(new, inputs, self.classify(inputs)):
+                judged[keys[i]] = (model_input, answer)
+        return [judged[k] for k in keys]

@@ -4,12 +4,13 @@ Three steps, each on boolean masks over the ink map:
   1. geometry: small marks (a 5's bar, a 7's crossbar, a dot) join the nearest digit-sized stroke, and
      strokes whose columns overlap join one digit (a 4 in two strokes);
   2. ambiguous joins: neighbours a hair apart are joined when the model reads them more surely as one digit;
-  3. cuts: a wide piece is cut along seams (top-to-bottom paths through the least ink, so they pass between
-     touching or overlapping digits); every run of up to three slices between seams is a candidate digit, and
-     the chain of candidates that reads most surely wins, each cut costing a little (more if it crosses strokes).
+  3. cuts: a wide piece, or a narrower one the model reads as no digit, is cut along seams (nearly straight
+     top-to-bottom paths through the least ink, so they pass between touching or overlapping digits); every
+     run of up to MAX_RUN slices between seams is a candidate digit, and the chain of candidates that reads
+     most surely wins, each cut costing a little (more if it crosses strokes). One round loop is never cut.
 The model is never imported: the caller passes `score`, which says how surely each soft ink map is one digit.
-Judging is batched: at most one call for the joins and one for the cuts of a line. Rows of ink separated by
-blank rows are lines, read top to bottom, each left to right, as one sequence.
+Judging is batched: at most one call for the joins, one for the doubts and one for the cuts of a line. Rows of
+ink separated by blank rows are lines, read top to bottom, each left to right, as one sequence.
 """
 from __future__ import annotations
 
@@ -32,18 +33,26 @@ NEAR = 0.6  # a mark joins a digit no further than this (of the line's height) a
 OVERLAP = 0.3  # strokes whose columns overlap this much (of the narrower) are one digit before any judging
 TOUCH = 0.15  # neighbours closer than this (of the line's height) may be one digit: the model decides
 MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wider slices are not candidates
-CUT_WIDTH = 1.05  # pieces wider than this (of the line's height) are tried for a cut: a round doodle (a smiley) is not
+CUT_WIDTH = 1.05  # pieces wider than this (of the line's height) are always tried for a cut
+NARROW_CUT = 0.3  # pieces between this and CUT_WIDTH wide are tried when the model doubts they are one digit
+                  # (two touching 1s or 7s are narrower than one wide digit)
+DOUBT = 0.1  # a piece scoring less than this as one digit is in doubt (the model reads two touching digits as
+             # no digit, a clumsy single digit as a digit, if unsure)
+LOOP, LOOP_AREA = 0.8, 0.4  # a piece with a hole this wide (of its width) and this big (of its box) is one round
+                            # shape (a smiley, a circle): never cut
 EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
 TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height): wider candidates score less,
                      # and wider neighbours are never joined
-WIDE = 5.0  # log-score lost per line height of width beyond TYPICAL_WIDTH
+WIDE = 2.5  # log-score lost per line height of width beyond TYPICAL_WIDTH
 CUT = 0.7  # log-score lost per cut: cutting needs evidence (the model reads fragments of a digit surely too)
 CROSSING = 0.5  # log-score lost per stroke a cut crosses: touching digits meet at one stroke, a cut digit at more
 SEAM_STEP = 0.5  # ink-free cost of a seam pixel: seams prefer short, near-vertical paths
 SEAM_ROWS = 48  # seams are searched at most this many rows tall: enough to pass between digits, and fast
-BAND = 0.15  # a seam strays at most this far (of the line's height) sideways from where it starts
-MAX_CUTS = 6  # candidate seams per piece at most
-CUTS_PER_HEIGHT = 2.0  # candidate seams per line height of a piece's width (about two per digit)
+BAND = 0.05  # a seam strays at most this far (of the line's height) sideways from where it starts: nearly straight
+             # seams are many and distinct (with 0.15 most converged on a few paths: touching read 58% -> 66%)
+MAX_CUTS = 16  # candidate seams per piece at most
+SPACING = 0.2  # every stretch this wide (of the line's height) offers its cheapest seam, so cuts cover the piece
+MAX_RUN = 6  # a candidate digit spans at most this many slices between seams
 
 
 def split_digits(ink: np.ndarray, score: Scorer | None = None, limit: int = MAX_PIECES) -> list[Piece]:
@@ -190,16 +199,14 @@ def join_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score
 
 
 def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
-    """Wide pieces cut into the digits that read most surely: candidate seams cut each into slices, every
-    run of up to three neighbouring slices is a candidate digit, and the best chain of them is kept (all
-    candidates of all pieces judged in one call)."""
+    """Pieces that may hold several digits cut into the digits that read most surely: candidate seams cut
+    each into slices, every run of up to MAX_RUN neighbouring slices is a candidate digit, and the best chain
+    of them is kept (all candidates of all pieces judged in one call)."""
     lattices = []  # (piece index, {(i, j): candidate mask}, [strokes each seam crosses])
-    for k, mask in enumerate(masks):
-        left, right = columns(mask)
-        if right - left > CUT_WIDTH * height:
-            cuts = seams(ink, mask, height)
-            if cuts:
-                lattices.append((k, candidates(ink, mask, [c for c, _ in cuts], height), [x for _, x in cuts]))
+    for k in to_cut(ink, masks, height, score):
+        cuts = seams(ink, masks[k], height)
+        if cuts:
+            lattices.append((k, candidates(ink, masks[k], [c for c, _ in cuts], height), [x for _, x in cuts]))
     if not lattices:
         return masks
     maps = [crop(ink, m) for _, spans, _ in lattices for m in spans.values()]
@@ -211,13 +218,36 @@ def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score:
     return [m for chain in out for m in chain]
 
 
+def to_cut(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[int]:
+    """Indices of the pieces worth cutting: wider than any digit, or as wide as two narrow digits and read
+    in doubt as one (one call judges them all); never a single round loop (a smiley, a circle)."""
+    widths = [(right - left) / height for left, right in map(columns, masks)]
+    wide = [k for k, w in enumerate(widths) if w > CUT_WIDTH]
+    middle = [k for k, w in enumerate(widths) if NARROW_CUT < w <= CUT_WIDTH]
+    if middle:
+        doubts = score([crop(ink, masks[k]) for k in middle])
+        wide += [k for k, s in zip(middle, doubts) if s < DOUBT]
+    return sorted(k for k in wide if not one_loop(masks[k]))
+
+
+def one_loop(mask: np.ndarray) -> bool:
+    """Whether the piece is one round shape: a hole spanning most of its width and filling much of its box (a
+    0, a face), so no seam can pass between two digits in it. Two touching digits close smaller holes."""
+    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    _, _, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    holes = [c for c, (*_, parent) in zip(contours, hierarchy[0]) if parent >= 0]
+    return any(cv2.boundingRect(c)[2] >= LOOP * w and cv2.contourArea(c) >= LOOP_AREA * w * h for c in holes)
+
+
 def candidates(ink: np.ndarray, mask: np.ndarray, cuts: list[np.ndarray], height: float) -> dict[tuple[int, int], np.ndarray]:
     """Candidate digits of a piece: {(i, j): mask} for the ink between seams i and j (0 and n+1 are its edges)."""
     n = len(cuts)
     total = float(ink[mask].sum())
     spans = {(0, n + 1): mask}  # the whole is always a candidate
     for i in range(n + 1):
-        for j in range(i + 1, min(i + 4, n + 2)):
+        for j in range(i + 1, min(i + 1 + MAX_RUN, n + 2)):
             m = mask.copy()
             if i > 0:
                 m &= ~cuts[i - 1]
@@ -268,38 +298,61 @@ def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.nda
     if sw <= 2 * margin:
         return []
     starts, ends, moves, seam_cost = seam_search(small * 10 + SEAM_STEP, margin, band)
-    # Local minima of the seam cost along the starts (each the cheapest within half a margin), cheapest first.
-    window = np.ones((1, 2 * (margin // 2) + 1), np.uint8)
-    lowest = cv2.erode(seam_cost.astype(np.float32)[None, :], window, borderType=cv2.BORDER_REPLICATE)[0]
-    minima = np.flatnonzero(seam_cost <= lowest + 1e-6)
-    minima = minima[np.argsort(seam_cost[minima], kind="stable")]
-    wanted = min(MAX_CUTS, round(CUTS_PER_HEIGHT * w / height) + 1)
+    paths = trace(starts, ends, moves, band, h)
+    paths = np.round((paths + 0.5) * w / sw).astype(np.int64)  # back to the piece's columns, (starts, h)
+    # Ink left of each seam: every row's running sum of ink, read where the seam crosses that row.
+    ink_left = np.take_along_axis(np.pad(np.cumsum(piece, axis=1), ((0, 0), (1, 0))), np.clip(paths, 0, w).T, 1).sum(0)
     total_ink = float(piece.sum())
     width = max(stroke_width(piece), 1.0)
-    rows_small = np.minimum((np.arange(h) * sh) // h, sh - 1)  # the small row each full row comes from
+    # Each side keeps a stroke half a line tall, or a tenth of the ink (a 1 beside an 8 has more).
+    least = min(0.1 * total_ink, 0.5 * height * width)
+    chosen = pick_seams(seam_cost, ink_left, least, total_ink, max(1, int(margin // 2)),
+                        max(1, int(SPACING * height / shrink)))
     cols = np.arange(w)
-    found: list[tuple[np.ndarray, float, float]] = []  # (left mask, strokes crossed, ink left of the seam)
-    for s in minima[: 4 * wanted]:
-        o = int(ends[s])
-        path_small = np.empty(sh, np.int64)
-        for r in range(sh - 1, -1, -1):
-            path_small[r] = starts[s] + o - band
-            o += int(moves[r, s, o]) if r > 0 else 0
-        path = np.round((path_small[rows_small] + 0.5) * w / sw).astype(np.int64)  # back to the piece's columns
-        left_of = cols[None, :] < path[:, None]
-        ink_left = float(piece[left_of].sum())
-        # Each side keeps a tenth of the ink (a 1 beside an 8 has more), and no two seams cut the same way.
-        if not (0.1 * total_ink < ink_left < 0.9 * total_ink) or any(abs(ink_left - t) <= 0.02 * total_ink for *_, t in found):
-            continue
+    found = []
+    for s in sorted(chosen, key=lambda s: ink_left[s]):  # left to right: the more ink left, the further right
+        path = paths[s]
         inside = (path >= 0) & (path < w)
         crossed = float((piece[np.flatnonzero(inside), path[inside]] >= 0.5).sum()) / width
         left = np.zeros_like(mask)
-        left[y : y + h, x : x + w] = left_of
-        found.append((left & mask, crossed, ink_left))
-        if len(found) == wanted:
+        left[y : y + h, x : x + w] = cols[None, :] < path[:, None]
+        found.append((left & mask, crossed))
+    return found
+
+
+def trace(starts: np.ndarray, ends: np.ndarray, moves: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """Every start's cheapest path traced back from its end: (starts, rows) columns of the shrunk piece, as
+    float, for the given number of full-size rows."""
+    sh = moves.shape[0]
+    paths = np.empty((len(starts), sh), np.int64)
+    o = ends.astype(np.int64)
+    index = np.arange(len(starts))
+    for r in range(sh - 1, -1, -1):
+        paths[:, r] = starts + o - band
+        if r > 0:
+            o = o + moves[r, index, o]
+    return paths[:, np.minimum((np.arange(rows) * sh) // rows, sh - 1)].astype(np.float64)
+
+
+def pick_seams(cost: np.ndarray, ink_left: np.ndarray, least: float, total: float, near: int, stretch: int) -> list[int]:
+    """Starts whose seams are worth trying, at most MAX_CUTS: the cheapest seam within `near` starts of itself,
+    and the cheapest of every `stretch` starts, so that cuts are offered all along the piece; each leaves
+    `least` ink on either side and cuts off ink no other chosen seam does."""
+    lowest = cv2.erode(cost.astype(np.float32)[None, :], np.ones((1, 2 * near + 1), np.uint8),
+                       borderType=cv2.BORDER_REPLICATE)[0]
+    chosen: list[int] = []
+    covered: set[int] = set()
+    for s in np.argsort(cost, kind="stable"):
+        if len(chosen) == MAX_CUTS:
             break
-    found.sort(key=lambda f: f[2])  # left to right: the more ink left of a seam, the further right it runs
-    return [(left, crossed) for left, crossed, _ in found]
+        if not least < ink_left[s] < total - least:
+            continue
+        if any(abs(ink_left[s] - ink_left[c]) <= 0.02 * total for c in chosen):  # cuts like a chosen seam
+            continue
+        if cost[s] <= lowest[s] + 1e-6 or s // stretch not in covered:
+            chosen.append(int(s))
+            covered.add(s // stretch)
+    return chosen
 
 
 def seam_search(cost: np.ndarray, margin: int, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

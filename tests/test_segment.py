@@ -164,7 +164,34 @@ def test_read_blank_and_too_many(recognizer, monkeypatch):
     for x in range(20, 2380, 40):
         picture[60:140, x : x + 8] = 0  # 59 strokes: too many for a number
     judged = []
-    monkeypatch.setattr(recognizer, "piece_scores", lambda maps: judged.append(len(maps)) or np.ones(len(maps)))
+    monkeypatch.setattr(recognizer, "piece_scores", lambda maps, *_: judged.append(len(maps)) or np.ones(len(maps)))
     reading = recognizer.read(picture)
     assert reading.number is None and reading.reason == "too many pieces"
     assert not judged  # answered without judging a single piece
+
+
+def doodle(strokes: list[list[tuple[float, float]]], aspect: float = 1.0) -> np.ndarray:
+    """Pen strokes in [0, 1] coordinates drawn 10 px wide on a white 720x360 canvas (the app's sketchpad), x
+    stretched by aspect about the middle."""
+    picture = np.full((360, 720), 255, np.uint8)
+    for stroke in strokes:
+        points = np.array([(360 + (x - 0.5) * 360 * aspect, y * 360) for x, y in stroke], np.int32)
+        cv2.polylines(picture, [points], False, 0, 10, cv2.LINE_AA)
+    return picture
+
+
+def ring(radius: float, steps: int = 24) -> list[tuple[float, float]]:
+    return [(0.5 + radius * np.cos(2 * np.pi * t / steps), 0.5 + radius * np.sin(2 * np.pi * t / steps))
+            for t in range(steps + 1)]
+
+
+SMILEY = [ring(0.32), [(0.4, 0.4), (0.4, 0.43)], [(0.6, 0.4), (0.6, 0.43)],
+          [(0.36, 0.58), (0.43, 0.66), (0.5, 0.68), (0.57, 0.66), (0.64, 0.58)]]
+
+
+def test_round_doodles_are_never_cut_into_digits(recognizer):
+    """A face or a circle, round or drawn wider than a digit, is one piece: the model may call it a 0 or no digit."""
+    for strokes, aspect in ((SMILEY, 1.0), (SMILEY, 1.4), (SMILEY, 0.8), ([ring(0.32)], 1.0), ([ring(0.32)], 1.5),
+                            ([ring(0.4)], 0.7)):
+        reading = recognizer.read(doodle(strokes, aspect))
+        assert len(reading.digits) == 1, (aspect, reading.number)
