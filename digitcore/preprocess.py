@@ -24,6 +24,10 @@ SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) is ruling or an edge, not a stroke
 LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
 THIN_STROKE, TARGET_STROKE, FAT_STROKE = 1.5, 2.4, 3.5  # stroke widths in field pixels; MNIST's median is 2.4
+# Working px around a pixel where its stroke's peak is looked for: wider than the pixel blocks of an upscaled
+# low-resolution scan (an 8x8 digit at 128 px has 16 px blocks), or every grey block of its edge counts as a
+# light arm and comes out full strength, swelling the digit into a block-outlined mess.
+PEAK_WINDOW = 21
 BLURRED = 0.3  # ink with more of its pixels than this between 0.05 and 0.95 is blurred, not drawn with a fat pen
 
 
@@ -198,7 +202,7 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     # stroke is measured against its own peak instead, so a light arm comes out as solid as the rest.
     rim = cv2.dilate(keep, np.ones((3, 3), np.uint8))  # keep the anti-aliased rim of the kept strokes
     inked = ink.astype(np.float32) * rim
-    peak = np.minimum(cv2.dilate(inked, np.ones((7, 7), np.uint8)), strength)
+    peak = np.minimum(cv2.dilate(inked, np.ones((PEAK_WINDOW, PEAK_WINDOW), np.uint8)), strength)
     floor = np.minimum(threshold / 2, peak / 2)
     soft = np.clip((inked - floor) / np.maximum(peak - floor, 1.0), 0.0, 1.0)
     return soft * rim, (left, top)
