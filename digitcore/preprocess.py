@@ -23,7 +23,12 @@ COARSE = 64  # side of the picture the paper is estimated on: fine enough for th
 SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) is ruling or an edge, not a stroke
 LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
-THIN_STROKE, TARGET_STROKE = 1.5, 2.4  # stroke widths in field pixels; MNIST's median is 2.4
+THIN_STROKE, TARGET_STROKE, FAT_STROKE = 1.5, 2.4, 3.5  # stroke widths in field pixels; MNIST's median is 2.4
+# Working px around a pixel where its stroke's peak is looked for: wider than the pixel blocks of an upscaled
+# low-resolution scan (an 8x8 digit at 128 px has 16 px blocks), or every grey block of its edge counts as a
+# light arm and comes out full strength, swelling the digit into a block-outlined mess.
+PEAK_WINDOW = 21
+BLURRED = 0.3  # ink with more of its pixels than this between 0.05 and 0.95 is blurred, not drawn with a fat pen
 
 
 class InvalidImage(ValueError):
@@ -197,7 +202,7 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     # stroke is measured against its own peak instead, so a light arm comes out as solid as the rest.
     rim = cv2.dilate(keep, np.ones((3, 3), np.uint8))  # keep the anti-aliased rim of the kept strokes
     inked = ink.astype(np.float32) * rim
-    peak = np.minimum(cv2.dilate(inked, np.ones((7, 7), np.uint8)), strength)
+    peak = np.minimum(cv2.dilate(inked, np.ones((PEAK_WINDOW, PEAK_WINDOW), np.uint8)), strength)
     floor = np.minimum(threshold / 2, peak / 2)
     soft = np.clip((inked - floor) / np.maximum(peak - floor, 1.0), 0.0, 1.0)
     return soft * rim, (left, top)
@@ -446,16 +451,55 @@ def stroke_width(ink: np.ndarray) -> float:
 
 
 def normalise_stroke_width(ink: np.ndarray) -> np.ndarray:
-    """Thicken strokes that would be thinner than MNIST's after scaling to the 20-pixel box (fine pens, big canvases)."""
+    """The ink cropped, its strokes brought towards MNIST's width for the 20-pixel box: a fine pen thickened,
+    a fat marker thinned."""
     top, bottom, left, right = _bounding_box(ink)
-    scale = BOX / max(bottom - top, right - left)
-    width = stroke_width(ink[top:bottom, left:right])
-    if width * scale >= THIN_STROKE:
-        return ink
+    ink = ink[top:bottom, left:right]
+    scale = BOX / max(ink.shape)
+    width = stroke_width(ink)
+    if width * scale < THIN_STROKE:
+        return thicken(ink, width, scale)
+    if width * scale > FAT_STROKE and not blurred(ink):
+        return thin(ink, scale)
+    return ink
+
+
+def thicken(ink: np.ndarray, width: float, scale: float) -> np.ndarray:
+    """Strokes of that width dilated to TARGET_STROKE field pixels (fine pens, big canvases)."""
     radius = max(1, round((TARGET_STROKE / scale - width) / 2))
-    padded = np.pad(ink[top:bottom, left:right], radius)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(padded, kernel)
+    return cv2.dilate(np.pad(ink, radius), kernel)
+
+
+def blurred(ink: np.ndarray) -> bool:
+    """Whether the ink is soft all over (an upscaled low-resolution scan) rather than crisp: its width is blur."""
+    inked = np.count_nonzero(ink > 0.05)
+    return np.count_nonzero((ink > 0.05) & (ink < 0.95)) > BLURRED * max(inked, 1)
+
+
+def thin(ink: np.ndarray, scale: float) -> np.ndarray:
+    """Strokes of a fat marker eroded towards TARGET_STROKE field pixels, none of them away.
+
+    A pen a quarter of the digit's height gives strokes three times MNIST's width, whose swollen ends and
+    serifs the model misreads (a 1 or a 3 as a 2). The pen's width is twice the median depth of the strokes'
+    ridge (their middle line), which the places where strokes merge into a blob hardly move. A pixel is eroded
+    by less where its own stroke is thinner than the pen, so no stroke disappears."""
+    mask = np.pad((ink >= 0.5).astype(np.uint8), 1)
+    depth = cv2.distanceTransform(mask, cv2.DIST_L2, 5)[1:-1, 1:-1]
+    ridge = depth[(depth > 0) & (depth >= cv2.dilate(depth, np.ones((3, 3), np.uint8)))]
+    if ridge.size == 0:
+        return ink
+    pen = 2 * float(np.median(ridge))
+    if pen > 0.5 * max(ink.shape):
+        return ink  # a dot or a disc: no strokes to thin
+    # Eroding by r takes 2r off the pen and off the box the field is scaled from: solve for MNIST's width after both.
+    r = (pen - TARGET_STROKE / scale) / (2 * (1 - TARGET_STROKE / BOX))
+    if r < 1:
+        return ink
+    k = 2 * int(pen) + 1
+    deepest = cv2.dilate(depth, np.ones((k, k), np.uint8))  # the depth of the middle of a pixel's own stroke
+    erosion = np.clip(np.minimum(r, deepest - (pen / 2 - r)), 0, None)  # every stroke keeps pen / 2 - r each side
+    return ink * np.clip(depth - erosion + 1, 0, 1)
 
 
 def center_in_field(ink: np.ndarray) -> np.ndarray:

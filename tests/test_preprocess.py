@@ -9,6 +9,7 @@ from digitcore.preprocess import (
     CENTRE,
     InvalidImage,
     center_in_field,
+    find_ink,
     stroke_width,
     to_grey,
     to_model_input,
@@ -156,9 +157,10 @@ def test_fat_ink_comes_out_solid(shape):
         cv2.circle(page, (300, 300), 260, 0, -1, cv2.LINE_AA)  # fills most of the picture
     else:  # a 7 whose pen is 28% of its height
         cv2.polylines(page, [np.array([[140, 150], [440, 150], [260, 470]])], False, 0, 120, cv2.LINE_AA)
-    x = to_model_input(page)
+    found = find_ink(page)
+    assert found is not None
+    x = center_in_field(found.strength)  # the ink as found, before its strokes are brought to MNIST's width
     expected = center_in_field(ink_of(page))
-    assert x is not None
     inside = cv2.erode((expected >= 0.9).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # a pixel off the edge
     assert inside.sum() > 20
     assert x[inside].min() >= 0.5, "a hole where the picture has ink"
@@ -227,3 +229,11 @@ def test_sheet_on_a_dark_desk_reads_like_the_sheet_alone(mnist_sample):
     assert b is not None
     assert b.mean() < 1.5 * a.mean()  # the strokes, not the whole note lit up as ink
     assert np.abs(a - b).mean() < 0.1  # the same digit, sampled at another scale
+
+
+def test_fat_marker_strokes_are_thinned_to_mnist_width():
+    page = np.full((600, 600), 255, np.uint8)
+    cv2.ellipse(page, (300, 300), (150, 220), 0, 0, 360, 0, 120)  # a "0" in a pen 25% of its height
+    x = to_model_input(page)
+    assert 1.5 <= stroke_width(x) <= 3.5
+    assert x[14, 14] == 0, "the 0's hole is open"
