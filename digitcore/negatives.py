@@ -11,7 +11,7 @@ Training and held-out parts (the benchmark and the test fixtures use only the he
                   COMPLEX italic
            held out: DejaVu Serif and DejaVu Sans Mono (4 styles each), Hershey PLAIN, TRIPLEX, SCRIPT_COMPLEX
   doodles  train: circle (a circle with features: face, cross, bar, rings, dot, sun), star, spiral, wave, grid,
-                  scribble, strokes, shape (triangle, square, envelope)
+                  scribble, strokes, shape (triangle, square, envelope), flower, polygon
            held out: house, heart, arrow, cloud
   digits   pairs of two MNIST train digits; pieces: a digit with part of its neighbour, as a bad cut leaves it
 Pure numpy/OpenCV/Pillow.
@@ -248,6 +248,33 @@ def shape(rng: np.random.Generator) -> Lines:
     return lines
 
 
+def flower(rng: np.random.Generator) -> Lines:
+    """A closed outline of 4-12 round petals, maybe with a centre: bumps on a loop are not a 0 (no stem: a 9)."""
+    k = int(rng.integers(4, 13))
+    t = np.linspace(0, 2 * np.pi, 40 * k)
+    r = 1 + rng.uniform(0.2, 0.5) * np.abs(np.sin(k * t / 2)) - 0.3
+    squash = rng.uniform(0.75, 1.0)
+    lines = [np.stack([r * np.cos(t), squash * r * np.sin(t)], axis=1)]
+    if rng.random() < 0.5:
+        c = rng.uniform(0.2, 0.35)
+        lines.append(ellipse(0, 0, c, c * squash, n=24))
+    return lines
+
+
+def polygon(rng: np.random.Generator) -> Lines:
+    """An irregular closed outline of 6-9 corners, some pointing in deeply: never an oval (0), a D (0) or a sliver (1)."""
+    while True:
+        k = int(rng.integers(6, 10))
+        a = np.sort(rng.uniform(0, 2 * np.pi, k))
+        r = rng.uniform(0.75, 1.0, k)
+        r[rng.choice(k, size=int(rng.integers(2, k // 2 + 1)), replace=False)] = rng.uniform(0.3, 0.6)
+        points = np.stack([r * np.cos(a), r * np.sin(a)], axis=1).astype(np.float32)
+        (_, _), (w, h), _ = cv2.minAreaRect(points)
+        solidity = cv2.contourArea(points) / max(cv2.contourArea(cv2.convexHull(points)), 1e-6)
+        if max(w, h) < 2 * min(w, h) and solidity < 0.8:
+            return [np.concatenate([points, points[:1]]).astype(np.float64)]
+
+
 # Held out: never in training.
 def house(rng: np.random.Generator) -> Lines:
     """A square with a roof, maybe a door."""
@@ -332,13 +359,13 @@ def digit_piece(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 DOODLES: dict[str, Callable[[np.random.Generator], Lines]] = {
     "circle": circle_with_features, "star": star, "spiral": spiral, "wave": wave, "grid": grid,
-    "scribble": scribble, "strokes": strokes, "shape": shape,
+    "scribble": scribble, "strokes": strokes, "shape": shape, "flower": flower, "polygon": polygon,
 }
 HELD_OUT_DOODLES: dict[str, Callable[[np.random.Generator], Lines]] = {
     "house": house, "heart": heart, "arrow": arrow, "cloud": cloud,
 }
 # Training kinds and their share of the pool.
-TRAIN_KINDS = {"letter": 0.22, "symbol": 0.14, **{k: 0.04 for k in DOODLES}, "pair": 0.18, "piece": 0.14}
+TRAIN_KINDS = {"letter": 0.2, "symbol": 0.13, **{k: 0.04 for k in DOODLES}, "pair": 0.15, "piece": 0.12}
 HELD_OUT_KINDS = ("letter", "symbol", *HELD_OUT_DOODLES)
 
 
