@@ -25,6 +25,7 @@ from PIL import Image  # noqa: E402
 from digitcore import Recognizer  # noqa: E402
 from digitcore import preprocess as pre  # noqa: E402
 from digitcore.data import load_mnist  # noqa: E402
+from digitcore.evaluate import score  # noqa: E402
 from digitcore.predict import DEFAULT_MODEL  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
             t = time.perf_counter()
             probabilities = batch_recognizer.probabilities(x_test / np.float32(255))  # as `evaluate` does
             seconds = time.perf_counter() - t
-            accuracy = (probabilities.argmax(axis=1) == y_test).mean()
+            accuracy = score(probabilities, y_test, batch_recognizer.reject_threshold)["accuracy"]  # the served rule
             print(f"batch: {len(x_test)} MNIST test images in {seconds:.2f} s on {threads} thread(s) ({accuracy:.2%} right)")
 
 
