@@ -128,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     baseline = args.baseline
     if baseline is None:
         baseline = args.epochs != model_metrics.get("epochs") or bool(args.limit)
-    shutil.copy(args.model, args.out / "with.keras")  # so train's "before" is today's model
+    shutil.copy(args.model, args.out / "with.keras")  # so train's "before" is today's model, with its threshold
+    if args.model.with_suffix(".json").is_file():
+        shutil.copy(args.model.with_suffix(".json"), args.out / "with.json")
     runs = {"with": train(args.data, args.out / "with.keras", args.epochs, args.limit, 42, db)}
     if baseline:
         runs["without"] = train(args.data, args.out / "without.keras", args.epochs, args.limit, 42, None)

@@ -251,8 +251,9 @@ def train(
         "keras": keras.__version__,
         "command": command or "python -m digitcore " + shlex.join(sys.argv[1:]),
     }
-    if extra:
-        metrics["corrections"] = {**corrections, "after": score_file(out, (x_test, y_test), extra_held)}
     out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
+    if extra:  # scored once the .json holds the new model's reject threshold, which the served rule uses
+        metrics["corrections"] = {**corrections, "after": score_file(out, (x_test, y_test), extra_held)}
+        out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
     metrics["export"] = export(out)  # the .onnx that is served, beside the .keras, recorded in the .json
     return metrics

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from conftest import FIXTURES, ROOT, dark_on_light
-from digitcore.corrections import counts, is_held_out, load_corrections, mix_in, name
+from digitcore import Recognizer
+from digitcore.corrections import accuracy, counts, is_held_out, load_corrections, mix_in, name
 from digitcore.model import NUM_CLASSES
 from digitcore.store import CorrectionStore, file_hash, png_bytes
 
@@ -92,6 +93,10 @@ def test_train_with_extra_reports_before_and_after(db, tmp_path):
     assert report["before"]["mnist_test"] > 0.97  # the committed model on the 100 fixture test digits
     assert 0 <= report["after"]["mnist_test"] <= 1 and 0 <= report["after"]["held_out_corrections"] <= 1
     assert "held-out corrections" in out.stdout and "MNIST test" in out.stdout
+    # "after" is what the app would serve: the new model with the threshold its own .json now holds.
+    with np.load(FIXTURES / "mnist_tiny.npz") as f:
+        served = accuracy(Recognizer.load(model), f["x_test"], f["y_test"])
+    assert report["after"]["mnist_test"] == served
 
 
 def test_train_with_a_missing_extra_database_is_a_message(tmp_path):
