@@ -32,7 +32,10 @@ def load_mnist(path: str | Path | None = None) -> tuple[Split, Split]:
     if path is None:
         import keras  # only this path needs Keras; everything else here is plain numpy
 
-        return keras.datasets.mnist.load_data()
+        try:
+            return keras.datasets.mnist.load_data()
+        except Exception as e:  # Keras raises a bare Exception for a failed download
+            raise DataError(f"could not download MNIST ({e}); offline, pass --data path/to/mnist.npz") from e
     path = Path(path).expanduser()
     if path.is_dir():
         arrays = _load_idx_folder(path)

@@ -65,3 +65,14 @@ def test_wrong_image_shape(tmp_path):
     np.savez(bad, x_train=z, y_train=np.zeros(2, np.uint8), x_test=z, y_test=np.zeros(2, np.uint8))
     with pytest.raises(DataError, match=r"expected \(N, 28, 28\) uint8"):
         load_mnist(bad)
+
+
+def test_failed_download_is_a_data_error_naming_the_way_out(monkeypatch):
+    import keras
+
+    def offline():
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: Name or service not known")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(DataError, match="could not download MNIST.*--data"):
+        load_mnist(None)
