@@ -35,7 +35,7 @@ EXAMPLE_PICTURES = [
 NO_DIGIT = "no digit found"
 MAX_FILE_SIZE = "10mb"
 SHOWN_SCALE = 8  # the 28x28 model input is shown 8x larger, pixel for pixel
-model_path: str | None = None  # --model; None means digitcore's default, models/digits.onnx
+model_path: str | None = None  # --model; None means digitcore's default: models/digits.onnx with digits-fast.onnx first
 store: CorrectionStore | None = None  # --corrections; None: corrections are off (main opens the default)
 KEPT_NOTICE = "Corrections (your picture and the right answer) are kept by this demo's owner to improve the model."
 CSS = """
@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--host", help="address to listen on; 0.0.0.0 for all (default: $GRADIO_SERVER_NAME or 127.0.0.1)"
     )
-    parser.add_argument("--model", help="a .onnx or .keras model file (default: models/digits.onnx)")
+    parser.add_argument("--model", help="a .onnx or .keras model file, served alone (default: models/digits.onnx, and digits-fast.onnx first for its sure cases)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public link (needs internet)")
     kept = parser.add_mutually_exclusive_group()
     kept.add_argument("--corrections", metavar="PATH", default=str(DEFAULT_DB),

@@ -3,8 +3,9 @@
     python -m benchmarks.latency [--runs 300] [--model PATH] [--data ../shared/data/mnist.npz] [--original]
 
 Prints p50/p95 in milliseconds for: Recognizer.predict on an 800x800 RGBA sketchpad array and on a
-1024x768 RGB photo array; each preprocessing stage; the model call (ONNX Runtime); and the batch evaluation
-of the 10,000 MNIST test images on one thread and on two. Like the app, it never imports TensorFlow, unless
+1024x768 RGB photo array; each preprocessing stage; the model call (ONNX Runtime: the fast model, and the full
+one for what the fast one is unsure of), also over 1,000 MNIST digits one at a time; and the batch evaluation
+of the 10,000 MNIST test images on one thread and on two, beside the full model alone. Like the app, it never imports TensorFlow, unless
 --original asks for the original way (grey, resize to 28x28, Keras model.predict on models/digits.keras).
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ from digitcore import Recognizer  # noqa: E402
 from digitcore import preprocess as pre  # noqa: E402
 from digitcore.data import load_mnist  # noqa: E402
 from digitcore.evaluate import score  # noqa: E402
-from digitcore.predict import DEFAULT_MODEL  # noqa: E402
+from digitcore.predict import DEFAULT_MODEL, DEFAULT_ONNX  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
 
@@ -95,13 +96,14 @@ def original_way(model, picture: np.ndarray) -> np.ndarray:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=300)
-    parser.add_argument("--model", default=None)
+    parser.add_argument("--model", default=None, help="a .onnx or .keras model served alone (default: models/digits.onnx with digits-fast.onnx first)")
+    parser.add_argument("--fast", default=None, help="with --model: a fast model that answers its sure cases first")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="MNIST .npz for the batch figure (skipped if missing)")
     parser.add_argument("--original", action="store_true", help="also time the original way (imports TensorFlow)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    recognizer = Recognizer.load(args.model)
+    recognizer = Recognizer.load(args.model, fast=args.fast)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; model loaded in {time.perf_counter() - started:.1f} s")
     sketch, photo = sketch_rgba(), photo_rgb()
     assert recognizer.predict(sketch).label == 3 and recognizer.predict(photo).label == 7, "benchmark inputs misread"
@@ -124,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
             "  to_model_input, all of the above": lambda: pre.to_model_input(picture),
             "  model call (ONNX Runtime, 1 thread)": lambda: recognizer.probabilities(model_input),
         }
+        if recognizer.fast is not None:  # the cascade's two models, each alone on the same input
+            stages["    the fast model alone"] = lambda: recognizer.fast(model_input[..., None])
+            stages["    the full model alone"] = lambda: recognizer.model(model_input[..., None])
         stage_ms = {stage: timings(fn, args.runs) for stage, fn in stages.items()}
         for stage, ms in stage_ms.items():
             print(row(stage, ms))
@@ -151,12 +156,27 @@ def main(argv: list[str] | None = None) -> None:
     if Path(args.data).is_file():
         _, (x_test, y_test) = load_mnist(args.data)
         print()
-        for threads, batch_recognizer in ((1, recognizer), (2, Recognizer.load(args.model, threads=2))):
+        # One digit per call over many digits: the cascade's time depends on how sure the fast model is of each.
+        singles = x_test[:1000, :, :, None] / np.float32(255)
+        one_at_a_time = np.empty(len(singles))
+        for i, digit in enumerate(singles):
+            t = time.perf_counter()
+            recognizer.probabilities(digit[None, ..., 0])
+            one_at_a_time[i] = (time.perf_counter() - t) * 1e3
+        line = row(f"model call, {len(singles)} MNIST test digits one at a time", one_at_a_time)
+        if recognizer.fast is not None:
+            unsure = (recognizer.fast(singles).max(axis=1) < recognizer.sure).mean()
+            line += f"   ({unsure:.1%} passed on to the full model)"
+        print(line)
+        batch_runs = [("", 1, recognizer), ("", 2, Recognizer.load(args.model, threads=2, fast=args.fast))]
+        if recognizer.fast is not None:  # side by side: the full model alone, as served before the cascade
+            batch_runs.append((", full model alone", 2, Recognizer.load(args.model or DEFAULT_ONNX, threads=2)))
+        for note, threads, batch_recognizer in batch_runs:
             t = time.perf_counter()
             probabilities = batch_recognizer.probabilities(x_test / np.float32(255))  # as `evaluate` does
             seconds = time.perf_counter() - t
             accuracy = score(probabilities, y_test, batch_recognizer.reject_threshold)["accuracy"]  # the served rule
-            print(f"batch: {len(x_test)} MNIST test images in {seconds:.2f} s on {threads} thread(s) ({accuracy:.2%} right)")
+            print(f"batch: {len(x_test)} MNIST test images in {seconds:.2f} s on {threads} thread(s){note} ({accuracy:.2%} right)")
 
 
 if __name__ == "__main__":

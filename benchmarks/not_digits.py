@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     """Generate every held-out kind in both media, score it, print the table; returns the exit code."""
     args = parse_args(argv)
     started = time.perf_counter()
-    recognizer = load_recognizer(args.model)
+    recognizer = load_recognizer(args.model, fast=args.fast)
     if recognizer is None:
         return 2
     if recognizer.classes < 11:

@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     """Generate every kind, score it both ways, print the table; returns the exit code."""
     args = parse_args(argv)
     started = time.perf_counter()
-    recognizer = load_recognizer(args.model, args.data)
+    recognizer = load_recognizer(args.model, args.data, args.fast)
     if recognizer is None:
         return 2
     results = {}

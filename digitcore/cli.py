@@ -13,7 +13,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter is not for users
 
 from digitcore.corrections import WEIGHT  # noqa: E402
-from digitcore.predict import DEFAULT_MODEL  # noqa: E402
+from digitcore.predict import DEFAULT_FAST, DEFAULT_MODEL  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("train", help="train a model on MNIST and save it with its metrics")
     p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
-    p.add_argument("--out", default=str(DEFAULT_MODEL), help="where to save the .keras file (default: %(default)s)")
+    p.add_argument("--out", help="where to save the .keras file (default: models/digits.keras, or digits-fast.keras with --size fast)")
+    p.add_argument("--size", choices=("full", "fast"), default="full", help="full: the accurate network; fast: the quick one that answers the sure cases first")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--limit", type=int, help="train on only this many training images (for a quick try)")
@@ -33,12 +34,12 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("evaluate", help="accuracy, loss and calibration of a model on the MNIST test split")
     p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
-    p.add_argument("--model", help="a .onnx or .keras file (default: models/digits.onnx, checked against digits.keras)")
+    p.add_argument("--model", help="a .onnx or .keras file (default: models/digits.onnx, and digits-fast.onnx first for its sure cases); a named file is served alone")
     p.add_argument("--report", metavar="DIR", help="also save a confusion matrix and the worst mistakes as pictures")
 
     p = commands.add_parser("predict", help="label and probabilities for each picture file")
     p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--model", help="a .onnx or .keras file (default: models/digits.onnx, checked against digits.keras)")
+    p.add_argument("--model", help="a .onnx or .keras file (default: models/digits.onnx, and digits-fast.onnx first for its sure cases); a named file is served alone")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
     p = commands.add_parser("corrections", help="review the corrections people gave the app: counts and pictures")
@@ -81,7 +82,8 @@ def run_train(args: argparse.Namespace) -> int:
             CorrectionStore(args.extra, create=False)
         from digitcore.train import train
 
-        metrics = train(args.data, args.out, epochs=args.epochs, batch_size=args.batch_size, limit=args.limit, seed=args.seed,
+        out = args.out or (DEFAULT_MODEL if args.size == "full" else DEFAULT_FAST)
+        metrics = train(args.data, out, size=args.size, epochs=args.epochs, batch_size=args.batch_size, limit=args.limit, seed=args.seed,
                         extra=args.extra, extra_weight=args.extra_weight)
     except _user_errors() as e:
         raise UserError(e) from e

@@ -16,6 +16,8 @@ from digitcore.segment import split_digits
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.keras"  # what train writes
 DEFAULT_ONNX = DEFAULT_MODEL.with_suffix(".onnx")  # what is served: exported from DEFAULT_MODEL (digits.json says so)
+DEFAULT_FAST = DEFAULT_MODEL.with_name("digits-fast.keras")  # the quick network that answers the sure cases first
+SURE = 0.95  # the fast model's answer stands when its top probability is at least this; otherwise the full one reads
 NO_DIGIT = np.full(10, 0.1, np.float32)  # what "no digit" reports: no class preferred
 EMPTY, NOT_A_DIGIT, TOO_MANY = "empty", "not a digit", "too many pieces"  # why a reading has no number
 MAX_DIGITS = 30  # a longer "number" is scribble or text: answered at once, not read piece by piece
@@ -90,45 +92,73 @@ class Prediction:
     reason: str | None = None
 
 
+def run_batches(model: runtime.OnnxModel, inputs: np.ndarray, batch_size: int) -> np.ndarray:
+    """(N, 28, 28, 1) -> (N, classes), batch_size at a time, which keeps memory small."""
+    if len(inputs) <= batch_size:
+        return model(inputs)
+    return np.concatenate([model(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)])
+
+
 class Recognizer:
     """A loaded model and the one predict that everything (CLI, app, benchmarks) calls."""
 
-    def __init__(self, model: runtime.OnnxModel, reject_threshold: float = 0.5):
+    def __init__(self, model: runtime.OnnxModel, reject_threshold: float = 0.5, fast: runtime.OnnxModel | None = None):
+        if fast is not None and fast.classes != model.classes:
+            raise ModelError(f"{fast.name} gives {fast.classes} classes, {model.name} {model.classes}: they cannot be paired")
         self.model = model
+        self.fast = fast  # optional: answers first, and the full model reads only what it is unsure of
         self.reject_threshold = reject_threshold  # "not a digit" above this probability of the 11th class
+        # At least the threshold, so a sure "not a digit" from the fast model is rejected like the full model's.
+        self.sure = max(SURE, reject_threshold)
         self.classes: int = model.classes  # 10 digits, or 11 with "not a digit"
-        self.probabilities(np.zeros((1, 28, 28), np.float32))  # warm up now, not on the first user's request
+        for warming in (model, fast):  # warm up now, not on the first user's request
+            if warming is not None:
+                warming(np.zeros((1, *runtime.INPUT_SHAPE), np.float32))
 
     @classmethod
-    def load(cls, path: str | Path | None = None, threads: int = 1) -> "Recognizer":
-        """The served model, loaded once; never imports TensorFlow unless given a .keras file.
+    def load(cls, path: str | Path | None = None, threads: int = 1, fast: str | Path | None = None) -> "Recognizer":
+        """The served models, loaded once; never imports TensorFlow unless given a .keras file.
 
-        None: models/digits.onnx, checked against models/digits.keras by the sha256 digits.json records
-        (a stale export is a ModelError saying how to re-export). An .onnx path: that artefact (checked the same
-        way when a .json beside it records an export). A .keras path: exported to ONNX on the fly and checked
-        against Keras, so exactly that file is served by the same runtime (needs TensorFlow and tf2onnx).
+        None: models/digits.onnx with models/digits-fast.onnx answering first (when present), each checked
+        against its .keras by the sha256 its .json records (a stale export is a ModelError saying how to
+        re-export). An .onnx path: that artefact alone, or with fast answering first (checked the same way when
+        a .json beside it records an export). A .keras path: exported to ONNX on the fly and checked against
+        Keras, so exactly that file is served by the same runtime (needs TensorFlow and tf2onnx).
         threads: ONNX Runtime's threads per call; 1 suits one digit at a time in a server, 2 a big batch."""
         if path is None:
-            return cls(runtime.load(DEFAULT_ONNX, DEFAULT_MODEL, threads), reject_threshold(DEFAULT_MODEL))
+            path, default_fast = DEFAULT_ONNX, DEFAULT_FAST.with_suffix(".onnx")
+            fast = fast or (default_fast if default_fast.is_file() else None)
+        model = cls.open_model(path, threads)
+        return cls(model, reject_threshold(path), cls.open_model(fast, threads) if fast else None)
+
+    @staticmethod
+    def open_model(path: str | Path, threads: int = 1) -> runtime.OnnxModel:
+        """One .onnx or .keras file as a runtime model (see load)."""
         path = Path(path)
         if path.suffix == ".keras":
             if not path.is_file():
                 raise ModelError(f"{path}: model file not found (train one with: python -m digitcore train --out {path})")
             from digitcore.export import onnx_bytes  # imports TensorFlow: only for a .keras file
 
-            return cls(runtime.OnnxModel(onnx_bytes(path), str(path), threads), reject_threshold(path))
+            return runtime.OnnxModel(onnx_bytes(path), str(path), threads)
         if path.suffix != ".onnx":
             raise ModelError(f"{path}: expected a .onnx or .keras model file")
         recorded = path.with_suffix(".json").is_file()  # exported here by digitcore: hold it to what was recorded
-        model = runtime.load(path, path.with_suffix(".keras") if recorded else None, threads)
-        return cls(model, reject_threshold(path))
+        return runtime.load(path, path.with_suffix(".keras") if recorded else None, threads)
 
     def probabilities(self, inputs: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-        """(N, 28, 28) float32 model inputs -> (N, classes) probabilities, in batches that keep memory small."""
+        """(N, 28, 28) float32 model inputs -> (N, classes) probabilities, in batches that keep memory small.
+
+        With a fast model, its sure answers stand and the full model reads the rest (a cascade): most digits
+        cost the fast model's quarter of the time, and the doubtful ones get the full model's judgement."""
         inputs = np.asarray(inputs, np.float32)[..., None]
-        if len(inputs) <= batch_size:
-            return self.model(inputs)
-        return np.concatenate([self.model(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)])
+        if self.fast is None:
+            return run_batches(self.model, inputs, batch_size)
+        scores = run_batches(self.fast, inputs, batch_size)
+        unsure = scores.max(axis=1) < self.sure
+        if unsure.any():
+            scores[unsure] = run_batches(self.model, inputs[unsure], batch_size)
+        return scores
 
     def classify(self, model_inputs: np.ndarray) -> list[tuple[int | None, np.ndarray, float]]:
         """(N, 28, 28) model inputs -> per input (label or None for "not a digit", (10,) digit probabilities, not_digit)."""

@@ -169,6 +169,7 @@ def train(
     extra: str | Path | None = None,
     extra_weight: int = WEIGHT,
     command: str | None = None,
+    size: str = "full",
 ) -> dict:
     """Train, keep the best epoch by validation accuracy, calibrate, save the model and its metrics; returns the metrics.
 
@@ -203,7 +204,7 @@ def train(
     per_batch = round(batch_size * NEGATIVE_SHARE / (1 - NEGATIVE_SHARE))
     batches = AugmentedDigits(x_fit, y_fit, batch_size, seed, pool, per_batch, workers=1)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=epochs * len(batches), alpha=0.01)
-    model = compile_model(build_model(), schedule)
+    model = compile_model(build_model(size=size), schedule)
     started = time.time()
     history = model.fit(
         batches,
@@ -216,7 +217,7 @@ def train(
 
     best = keras.models.load_model(checkpoint)
     temperature = fit_temperature(best, x_val, y_val)
-    model = compile_model(build_model(temperature))
+    model = compile_model(build_model(temperature, size))
     model.set_weights(best.get_weights())  # the temperature is a constant, not a weight: the lists line up
     model.save(out)
     checkpoint.unlink()
@@ -228,6 +229,7 @@ def train(
     test = evaluate.score(recognizer.probabilities(x_test / np.float32(255)), y_test, threshold)
     metrics = {
         "classes": NOT_DIGIT + 1,
+        "size": size,
         "not_digit_class": NOT_DIGIT,
         "reject_threshold": threshold,
         "test_accuracy": test["accuracy"],

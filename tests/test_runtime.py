@@ -15,7 +15,9 @@ from PIL import Image
 from benchmarks.load import free_port, start_app
 from conftest import ROOT
 from digitcore import ModelError, Recognizer, runtime
-from digitcore.predict import DEFAULT_MODEL, DEFAULT_ONNX
+from digitcore.predict import DEFAULT_FAST, DEFAULT_MODEL, DEFAULT_ONNX
+
+SERVED = [DEFAULT_MODEL, DEFAULT_FAST]  # the full model and the fast one that answers its sure cases first
 
 
 @pytest.fixture
@@ -50,30 +52,69 @@ def tiny_onnx(path: Path, input_shape: list, classes: int) -> Path:
 # --- consistency with the .keras file -----------------------------------------------------------------
 
 
-def test_committed_export_is_recorded_against_the_committed_keras_file():
-    record = json.loads(DEFAULT_MODEL.with_suffix(".json").read_text())["export"]
-    assert record["keras_sha256"] == runtime.sha256(DEFAULT_MODEL)
-    assert record["onnx_sha256"] == runtime.sha256(DEFAULT_ONNX)
-    assert record["onnx"] == DEFAULT_ONNX.name
+@pytest.mark.parametrize("keras_path", SERVED, ids=["full", "fast"])
+def test_committed_export_is_recorded_against_the_committed_keras_file(keras_path):
+    record = json.loads(keras_path.with_suffix(".json").read_text())["export"]
+    assert record["keras_sha256"] == runtime.sha256(keras_path)
+    assert record["onnx_sha256"] == runtime.sha256(keras_path.with_suffix(".onnx"))
+    assert record["onnx"] == keras_path.with_suffix(".onnx").name
 
 
-def test_runtime_gives_keras_probabilities_on_real_mnist(recognizer, mnist_sample):
+@pytest.mark.parametrize("keras_path", SERVED, ids=["full", "fast"])
+def test_runtime_gives_keras_probabilities_on_real_mnist(keras_path, mnist_sample):
     from digitcore.export import load_keras  # needs TensorFlow: not in requirements-app.txt
 
     pytest.importorskip("tensorflow")
     x = mnist_sample[0].astype(np.float32) / 255  # all 300 committed test digits
-    keras_out = load_keras(DEFAULT_MODEL)(x[..., None], training=False).numpy()
-    served = recognizer.probabilities(x)
-    assert served.shape == keras_out.shape == (300, recognizer.classes)
+    keras_out = load_keras(keras_path)(x[..., None], training=False).numpy()
+    alone = Recognizer.load(keras_path.with_suffix(".onnx"))
+    served = alone.probabilities(x)
+    assert served.shape == keras_out.shape == (300, alone.classes)
     assert np.abs(served - keras_out).max() <= 1e-5
-    assert np.abs(recognizer.probabilities(x, batch_size=7) - keras_out).max() <= 1e-5  # batched the same
+    assert np.abs(alone.probabilities(x, batch_size=7) - keras_out).max() <= 1e-5  # batched the same
 
 
-def test_keras_file_is_served_through_an_export_made_on_the_fly(recognizer, mnist_sample):
+def test_keras_file_is_served_through_an_export_made_on_the_fly(mnist_sample):
     pytest.importorskip("tf2onnx")
     x = mnist_sample[0][:50].astype(np.float32) / 255
     on_the_fly = Recognizer.load(DEFAULT_MODEL)
-    assert np.abs(on_the_fly.probabilities(x) - recognizer.probabilities(x)).max() <= 1e-6
+    assert np.abs(on_the_fly.probabilities(x) - Recognizer.load(DEFAULT_ONNX).probabilities(x)).max() <= 1e-6
+
+
+# --- the cascade: the fast model's sure answers, the full model's for the rest ---------------------------
+
+
+def test_default_serves_the_fast_model_first_and_the_full_one_when_unsure(recognizer, mnist_sample):
+    x = mnist_sample[0].astype(np.float32) / 255
+    # Digits, and the same digits cut in half: the halves are what the fast model should doubt.
+    x = np.concatenate([x, x * (np.arange(28) < 14)[None, :, None]])
+    full = Recognizer.load(DEFAULT_ONNX).probabilities(x)
+    fast = Recognizer.load(DEFAULT_FAST.with_suffix(".onnx")).probabilities(x)
+    sure = fast.max(axis=1) >= recognizer.sure
+    assert 0 < sure.sum() < len(x), "the set must hold both sure and unsure cases"
+    served = recognizer.probabilities(x)
+    assert np.abs(served[sure] - fast[sure]).max() <= 1e-6
+    assert np.abs(served[~sure] - full[~sure]).max() <= 1e-6
+    assert recognizer.sure >= recognizer.reject_threshold  # a sure "not a digit" is rejected by the full model's rule
+
+
+def test_a_named_model_is_served_alone_unless_given_a_fast_partner(mnist_sample):
+    assert Recognizer.load(DEFAULT_ONNX).fast is None
+    assert Recognizer.load(DEFAULT_ONNX, fast=DEFAULT_FAST.with_suffix(".onnx")).fast is not None
+
+
+def test_a_stale_fast_model_is_refused(tmp_path):
+    for suffix in (".keras", ".onnx", ".json"):
+        shutil.copy(DEFAULT_FAST.with_suffix(suffix), tmp_path / f"digits-fast{suffix}")
+    (tmp_path / "digits-fast.keras").write_bytes(DEFAULT_FAST.read_bytes() + b"retrained")
+    with pytest.raises(ModelError, match="digits-fast.onnx: stale"):
+        Recognizer.load(DEFAULT_ONNX, fast=tmp_path / "digits-fast.onnx")
+
+
+def test_models_with_different_classes_cannot_be_paired(tmp_path):
+    ten = tiny_onnx(tmp_path / "ten.onnx", ["N", 28, 28, 1], 10)
+    with pytest.raises(ModelError, match="ten.onnx gives 10 classes.*cannot be paired"):
+        Recognizer.load(DEFAULT_ONNX, fast=ten)
 
 
 def test_export_writes_the_artefact_and_records_both_files(tmp_path, mnist_sample):
@@ -86,7 +127,7 @@ def test_export_writes_the_artefact_and_records_both_files(tmp_path, mnist_sampl
     assert json.loads((tmp_path / "m.json").read_text())["export"] == record
     assert record["keras_sha256"] == runtime.sha256(keras_path) and record["max_difference"] <= 1e-5
     x = mnist_sample[0][:20].astype(np.float32) / 255
-    assert np.abs(Recognizer.load(tmp_path / "m.onnx").probabilities(x) - Recognizer.load().probabilities(x)).max() <= 1e-6
+    assert np.abs(Recognizer.load(tmp_path / "m.onnx").probabilities(x) - Recognizer.load(DEFAULT_ONNX).probabilities(x)).max() <= 1e-6
 
 
 # --- stale, missing, damaged or wrong artefacts ----------------------------------------------------------
