@@ -10,8 +10,8 @@ from PIL import Image
 from conftest import FIXTURES, ROOT
 
 
-def run(*args: str, cwd) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run(*args: str, cwd, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**(env or os.environ), "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "digitcore", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -83,8 +83,16 @@ def test_evaluate_prints_accuracy_and_saves_a_report(tmp_path):
     assert out.returncode == 0, out.stderr
     accuracy = float(out.stdout.split("test accuracy ")[1].split()[0])
     assert accuracy >= 0.97  # 100 real test digits
+    assert "served as a cascade: " in out.stdout and "digits-fast.onnx answers" in out.stdout
     assert (tmp_path / "report" / "confusion_matrix.png").stat().st_size > 1000
     assert (tmp_path / "report" / "worst_mistakes.png").stat().st_size > 1000
+
+
+def test_evaluate_offline_without_data_is_a_clear_error(tmp_path):
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    out = run("evaluate", cwd=tmp_path, env=env)  # no --data: Keras tries to download MNIST, and cannot
+    assert out.returncode == 2
+    assert "could not download MNIST" in out.stderr and "--data" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_train_with_missing_data_is_a_clear_error(tmp_path):
