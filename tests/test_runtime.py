@@ -84,7 +84,7 @@ def test_keras_file_is_served_through_an_export_made_on_the_fly(mnist_sample):
 # --- the cascade: the fast model's sure answers, the full model's for the rest ---------------------------
 
 
-def test_default_serves_the_fast_model_first_and_the_full_one_when_unsure(recognizer, mnist_sample):
+def test_default_serves_the_fast_model_first_and_both_when_unsure(recognizer, mnist_sample):
     x = mnist_sample[0].astype(np.float32) / 255
     # Digits, and the same digits cut in half: the halves are what the fast model should doubt.
     x = np.concatenate([x, x * (np.arange(28) < 14)[None, :, None]])
@@ -94,7 +94,7 @@ def test_default_serves_the_fast_model_first_and_the_full_one_when_unsure(recogn
     assert 0 < sure.sum() < len(x), "the set must hold both sure and unsure cases"
     served = recognizer.probabilities(x)
     assert np.abs(served[sure] - fast[sure]).max() <= 1e-6
-    assert np.abs(served[~sure] - full[~sure]).max() <= 1e-6
+    assert np.abs(served[~sure] - (fast[~sure] + full[~sure]) / 2).max() <= 1e-6
     assert recognizer.sure >= recognizer.reject_threshold  # a sure "not a digit" is rejected by the full model's rule
 
 
