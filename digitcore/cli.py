@@ -114,7 +114,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
           f"loss {result['loss']:.4f}  ECE {result['ece']:.4f}  ({len(x_test)} images in {seconds:.1f} s)")
     if recognizer.fast is not None:
         print(f"served as a cascade: {recognizer.fast.name} answers what it is at least {recognizer.sure:.0%} sure of, "
-              f"{recognizer.model.name} the rest")
+              f"the mean of both with {recognizer.model.name} the rest")
     if args.report:
         saved = evaluate.save_report(args.report, x_test, y_test, probabilities, threshold=threshold)
         print("report:", ", ".join(str(p) for p in saved))
