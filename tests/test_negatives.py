@@ -12,8 +12,9 @@ from digitcore.preprocess import to_model_input
 
 NOT_DIGITS = sorted((FIXTURES / "not_digits").iterdir())
 # Held-out pictures the committed model still reads as digits (benchmarks/README.md, "Not a digit"): strict xfail,
-# so a model that rejects them makes these tests fail until the list is updated.
-MISSED = {"arrow_photo.jpg"}
+# so a model that rejects them makes these tests fail until the list is updated. Arrows: about 1 in 4 rejected
+# by the benchmark; the served pair puts this sketch at 0.75 against the threshold 0.78 (the full network alone: 0.91).
+MISSED = {"arrow_photo.jpg", "arrow_sketch.png"}
 
 
 def test_pool_is_repeatable_and_has_every_training_kind(mnist_sample):
