@@ -490,8 +490,8 @@ def thin(ink: np.ndarray, scale: float) -> np.ndarray:
     if ridge.size == 0:
         return ink
     pen = 2 * float(np.median(ridge))
-    if pen > 0.5 * max(ink.shape):
-        return ink  # a dot or a disc: no strokes to thin
+    if pen > 0.5 * min(ink.shape):
+        return ink  # a dot, a disc or a blob (an 8 whose loops the pen filled): no strokes to thin
     # Eroding by r takes 2r off the pen and off the box the field is scaled from: solve for MNIST's width after both.
     r = (pen - TARGET_STROKE / scale) / (2 * (1 - TARGET_STROKE / BOX))
     if r < 1:

@@ -237,3 +237,12 @@ def test_fat_marker_strokes_are_thinned_to_mnist_width():
     x = to_model_input(page)
     assert 1.5 <= stroke_width(x) <= 3.5
     assert x[14, 14] == 0, "the 0's hole is open"
+
+
+def test_a_blob_without_strokes_is_not_thinned_to_a_spine():
+    page = np.full((600, 600), 255, np.uint8)
+    for cy in (200, 400):  # an "8" whose loops the pen filled: a peanut, half as wide as it is tall
+        cv2.circle(page, (300, cy), 100, 0, -1)
+    x = to_model_input(page)
+    height, width = ink_box(x)
+    assert width >= 0.4 * height, "eroding the blob like a fat stroke leaves a thin bar, read as a 1"
