@@ -8,6 +8,7 @@ from digitcore.preprocess import (
     BOX,
     CENTRE,
     InvalidImage,
+    bridge_pen_lifts,
     center_in_field,
     find_ink,
     stroke_width,
@@ -246,3 +247,25 @@ def test_a_blob_without_strokes_is_not_thinned_to_a_spine():
     x = to_model_input(page)
     height, width = ink_box(x)
     assert width >= 0.4 * height, "eroding the blob like a fat stroke leaves a thin bar, read as a 1"
+
+
+def pieces(ink: np.ndarray) -> int:
+    return cv2.connectedComponents((ink > 0.5).astype(np.uint8), connectivity=8)[0] - 1
+
+
+def test_a_pen_lift_in_a_stroke_is_bridged():
+    ink = np.zeros((100, 60), np.float32)
+    ink[5:45, 26:34] = 1.0  # one stroke, the pen lifted for 6 px (6% of the height) ...
+    ink[51:95, 26:34] = 1.0  # ... and put down again
+    assert pieces(ink) == 2
+    assert pieces(bridge_pen_lifts(ink)) == 1
+
+
+def test_strokes_far_apart_and_one_stroke_digits_are_left_alone():
+    ink = np.zeros((100, 60), np.float32)
+    ink[5:35, 26:34] = 1.0
+    ink[65:95, 26:34] = 1.0  # a gap of 30% of the height is no pen lift
+    assert np.array_equal(bridge_pen_lifts(ink), ink)
+    zero = np.zeros((100, 60), np.float32)
+    cv2.ellipse(zero, (30, 50), (20, 40), 0, 20, 340, 1.0, 8)  # an open 0: one stroke, its gap stays
+    assert np.array_equal(bridge_pen_lifts(zero), zero)
