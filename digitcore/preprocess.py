@@ -87,14 +87,19 @@ def bridge_pen_lifts(ink: np.ndarray) -> np.ndarray:
     gap where the strokes were meant to meet; MNIST's digits have none, and the model reads a 4 with a cut
     arm as a 1 or a 7. Gaps up to PEN_LIFT of the ink's longer side (2 of the field's 20 px) are closed, only
     when the ink is in two or more sizeable pieces: a digit in one stroke is left exactly as it is."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
-    if count < 3 or np.count_nonzero(areas >= 0.02 * areas.sum()) < 2:
+    sizeable = np.flatnonzero(areas >= 0.02 * areas.sum()) + 1
+    if len(sizeable) < 2:
         return ink
     side = 2 * max(1, round(PEN_LIFT * max(ink.shape) / 2)) + 1
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     padded = np.pad(ink, side)  # so closing never glues ink to the map's edge
-    return cv2.morphologyEx(padded, cv2.MORPH_CLOSE, disc)[side:-side, side:-side]
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, disc)[side:-side, side:-side]
+    # Only the gaps between strokes are filled: where two strokes' reaches meet, not a stroke's own corners.
+    across = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * side + 1, 2 * side + 1))  # a gap's whole width
+    reach = sum(cv2.dilate((labels == k).astype(np.uint8), across) for k in sizeable[:8])
+    return np.where(reach >= 2, closed, ink)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
