@@ -269,3 +269,12 @@ def test_strokes_far_apart_and_one_stroke_digits_are_left_alone():
     zero = np.zeros((100, 60), np.float32)
     cv2.ellipse(zero, (30, 50), (20, 40), 0, 20, 340, 1.0, 8)  # an open 0: one stroke, its gap stays
     assert np.array_equal(bridge_pen_lifts(zero), zero)
+
+
+def test_only_gaps_between_strokes_are_bridged_not_within_one():
+    ink = np.zeros((100, 100), np.float32)
+    cv2.ellipse(ink, (30, 50), (22, 40), 0, 8, 352, 1.0, 8)  # a C whose own ends are 3 px apart ...
+    ink[10:90, 85:92] = 1.0  # ... and a separate stroke far from it
+    holes = lambda x: cv2.findContours((x > 0.5).astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)[1][0][:, 3]
+    assert (holes(ink) >= 0).sum() == 0
+    assert (holes(bridge_pen_lifts(ink)) >= 0).sum() == 0, "the C was closed into an O"
