@@ -28,6 +28,7 @@ THIN_STROKE, TARGET_STROKE, FAT_STROKE = 1.5, 2.4, 3.5  # stroke widths in field
 # low-resolution scan (an 8x8 digit at 128 px has 16 px blocks), or every grey block of its edge counts as a
 # light arm and comes out full strength, swelling the digit into a block-outlined mess.
 PEAK_WINDOW = 21
+STROKE_PART = 0.5  # only pieces at least this long (of the digit's longer side) are strokes to bridge
 PEN_LIFT = 0.1  # a gap between strokes this narrow (of the digit's longer side) is a pen lift, bridged
 BLURRED = 0.3  # ink with more of its pixels than this between 0.05 and 0.95 is blurred, not drawn with a fat pen
 
@@ -88,8 +89,9 @@ def bridge_pen_lifts(ink: np.ndarray) -> np.ndarray:
     arm as a 1 or a 7. Gaps up to PEN_LIFT of the ink's longer side (2 of the field's 20 px) are closed, only
     when the ink is in two or more sizeable pieces: a digit in one stroke is left exactly as it is."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    sizeable = np.flatnonzero(areas >= 0.02 * areas.sum()) + 1
+    areas, lengths = stats[1:, cv2.CC_STAT_AREA], stats[1:, cv2.CC_STAT_WIDTH : cv2.CC_STAT_HEIGHT + 1].max(axis=1)
+    # Strokes, not dots: a ?'s dot or a %'s rings sit close to the rest on purpose, and glued on make a 2 or an 8.
+    sizeable = np.flatnonzero((areas >= 0.02 * areas.sum()) & (lengths >= STROKE_PART * max(ink.shape))) + 1
     if len(sizeable) < 2:
         return ink
     side = 2 * max(1, round(PEN_LIFT * max(ink.shape) / 2)) + 1

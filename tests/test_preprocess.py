@@ -278,3 +278,10 @@ def test_only_gaps_between_strokes_are_bridged_not_within_one():
     holes = lambda x: cv2.findContours((x > 0.5).astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)[1][0][:, 3]
     assert (holes(ink) >= 0).sum() == 0
     assert (holes(bridge_pen_lifts(ink)) >= 0).sum() == 0, "the C was closed into an O"
+
+
+def test_a_dot_near_a_stroke_is_not_bridged():
+    ink = np.zeros((100, 60), np.float32)
+    ink[5:80, 26:34] = 1.0  # the stem of a ! or a ?, and its dot a pen lift's width below
+    ink[86:94, 26:34] = 1.0
+    assert np.array_equal(bridge_pen_lifts(ink), ink)
