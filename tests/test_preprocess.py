@@ -254,9 +254,9 @@ def pieces(ink: np.ndarray) -> int:
 
 
 def test_a_pen_lift_in_a_stroke_is_bridged():
-    ink = np.zeros((100, 60), np.float32)
-    ink[5:45, 26:34] = 1.0  # one stroke, the pen lifted for 6 px (6% of the height) ...
-    ink[51:95, 26:34] = 1.0  # ... and put down again
+    ink = np.zeros((100, 80), np.float32)
+    ink[0:100, 62:70] = 1.0  # the down stroke of a 4 ...
+    ink[60:68, 0:56] = 1.0  # ... and its arm, the pen lifted 6 px (6% of the height) short of it
     assert pieces(ink) == 2
     assert pieces(bridge_pen_lifts(ink)) == 1
 
