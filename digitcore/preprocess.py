@@ -87,8 +87,9 @@ def bridge_pen_lifts(ink: np.ndarray) -> np.ndarray:
     A digit written in two strokes (a 4, a 5's bar, a 7's crossbar, the pen lifted mid-stroke) often leaves a
     gap where the strokes were meant to meet; MNIST's digits have none, and the model reads a 4 with a cut
     arm as a 1 or a 7. Gaps up to PEN_LIFT of the ink's longer side (2 of the field's 20 px) are closed, only
-    when the ink is in two or more sizeable pieces: a digit in one stroke is left exactly as it is."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
+    between pieces at least STROKE_PART of that side long: a digit in one stroke, or a stroke and a dot, is
+    left exactly as it is."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
     areas, lengths = stats[1:, cv2.CC_STAT_AREA], stats[1:, cv2.CC_STAT_WIDTH : cv2.CC_STAT_HEIGHT + 1].max(axis=1)
     # Strokes, not dots: a ?'s dot or a %'s rings sit close to the rest on purpose, and glued on make a 2 or an 8.
     sizeable = np.flatnonzero((areas >= 0.02 * areas.sum()) & (lengths >= STROKE_PART * max(ink.shape))) + 1
