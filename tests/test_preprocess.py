@@ -8,6 +8,7 @@ from digitcore.preprocess import (
     BOX,
     CENTRE,
     InvalidImage,
+    bridge_pen_lifts,
     center_in_field,
     find_ink,
     stroke_width,
@@ -237,3 +238,50 @@ def test_fat_marker_strokes_are_thinned_to_mnist_width():
     x = to_model_input(page)
     assert 1.5 <= stroke_width(x) <= 3.5
     assert x[14, 14] == 0, "the 0's hole is open"
+
+
+def test_a_blob_without_strokes_is_not_thinned_to_a_spine():
+    page = np.full((600, 600), 255, np.uint8)
+    for cy in (200, 400):  # an "8" whose loops the pen filled: a peanut, half as wide as it is tall
+        cv2.circle(page, (300, cy), 100, 0, -1)
+    x = to_model_input(page)
+    height, width = ink_box(x)
+    assert width >= 0.4 * height, "eroding the blob like a fat stroke leaves a thin bar, read as a 1"
+
+
+def pieces(ink: np.ndarray) -> int:
+    return cv2.connectedComponents((ink > 0.5).astype(np.uint8), connectivity=8)[0] - 1
+
+
+def test_a_pen_lift_in_a_stroke_is_bridged():
+    ink = np.zeros((100, 80), np.float32)
+    ink[0:100, 62:70] = 1.0  # the down stroke of a 4 ...
+    ink[60:68, 0:56] = 1.0  # ... and its arm, the pen lifted 6 px (6% of the height) short of it
+    assert pieces(ink) == 2
+    assert pieces(bridge_pen_lifts(ink)) == 1
+
+
+def test_strokes_far_apart_and_one_stroke_digits_are_left_alone():
+    ink = np.zeros((100, 60), np.float32)
+    ink[5:35, 26:34] = 1.0
+    ink[65:95, 26:34] = 1.0  # a gap of 30% of the height is no pen lift
+    assert np.array_equal(bridge_pen_lifts(ink), ink)
+    zero = np.zeros((100, 60), np.float32)
+    cv2.ellipse(zero, (30, 50), (20, 40), 0, 20, 340, 1.0, 8)  # an open 0: one stroke, its gap stays
+    assert np.array_equal(bridge_pen_lifts(zero), zero)
+
+
+def test_only_gaps_between_strokes_are_bridged_not_within_one():
+    ink = np.zeros((100, 100), np.float32)
+    cv2.ellipse(ink, (30, 50), (22, 40), 0, 8, 352, 1.0, 8)  # a C whose own ends are 3 px apart ...
+    ink[10:90, 85:92] = 1.0  # ... and a separate stroke far from it
+    holes = lambda x: cv2.findContours((x > 0.5).astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)[1][0][:, 3]
+    assert (holes(ink) >= 0).sum() == 0
+    assert (holes(bridge_pen_lifts(ink)) >= 0).sum() == 0, "the C was closed into an O"
+
+
+def test_a_dot_near_a_stroke_is_not_bridged():
+    ink = np.zeros((100, 60), np.float32)
+    ink[5:80, 26:34] = 1.0  # the stem of a ! or a ?, and its dot a pen lift's width below
+    ink[86:94, 26:34] = 1.0
+    assert np.array_equal(bridge_pen_lifts(ink), ink)
