@@ -36,7 +36,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 KINDS = ("gaps", "touching", "two-stroke", "single", "blank")
 TWO_STROKE_FAVOURITES = (4, 5, 7)  # the digits people most often write in two strokes: half the cut digits
-Item = tuple[np.ndarray, "str | None"]  # (picture, expected number; None = no number)
+SOURCES = ("mnist", "hershey", "sklearn")  # where a number's digits come from: one writer per number
+Item = tuple[np.ndarray, "str | None", str]  # (picture, expected number or None for no number, source)
 
 
 # ----------------------------------------------------------------------------------------------- glyphs
@@ -103,7 +104,7 @@ def make_number(rng: np.random.Generator, digits: Digits, count: int, gap: tuple
     """A picture of a number of `count` digits, gaps drawn from `gap` (of the digit height), one digit in two
     strokes when cut; a sketchpad value (transparent or white) or a photo, a third each."""
     medium = ("transparent", "white", "photo")[rng.integers(3)]
-    source = ("mnist", "hershey", "sklearn")[rng.integers(3)]
+    source = SOURCES[rng.integers(3)]
     labels = [int(d) for d in rng.integers(10, size=count)]
     if cut:
         where = int(rng.integers(count))
@@ -128,7 +129,7 @@ def make_number(rng: np.random.Generator, digits: Digits, count: int, gap: tuple
     line = slant(line, rng.uniform(-5, 5), rng.uniform(-0.2, 0.2))
     layer = place(line, (h, w), rng, margin=0.04)
     picture = photograph(layer, rng) if medium == "photo" else sketchpad(layer, transparent=medium == "transparent")
-    return picture, "".join(map(str, labels))
+    return picture, "".join(map(str, labels)), source
 
 
 MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
@@ -136,7 +137,7 @@ MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
     "touching": lambda rng, d: make_number(rng, d, int(rng.integers(2, 5)), (-0.15, -0.02)),
     "two-stroke": lambda rng, d: make_number(rng, d, int(rng.integers(1, 4)), (0.12, 0.5), cut=True),
     "single": lambda rng, d: make_number(rng, d, 1, (0, 0)),
-    "blank": lambda rng, d: (make_empty(rng, d)[0], None),
+    "blank": lambda rng, d: (make_empty(rng, d)[0], None, "blank"),
 }
 
 
@@ -152,14 +153,15 @@ def make_set(kind: str, n: int = 200, seed: int = 0, data_path: str | Path = DEF
 
 
 def score(recognizer: Any, items: list[Item]) -> dict:
-    """Whole-string accuracy of Recognizer.read and of Recognizer.predict (one digit), and read's time."""
-    expected = [want for _, want in items]
+    """Whole-string accuracy of Recognizer.read (also per source) and of Recognizer.predict (one digit), and
+    read's time."""
+    expected = [want for _, want, _ in items]
     readings, seconds = [], []
-    for picture, _ in items:
+    for picture, *_ in items:
         t = time.perf_counter()
         readings.append(recognizer.read(picture))
         seconds.append(time.perf_counter() - t)
-    singles = [recognizer.predict(picture).label for picture, _ in items]
+    singles = [recognizer.predict(picture).label for picture, *_ in items]
     got = [r.number for r in readings]
     right = [g == want for g, want in zip(got, expected)]
     # Segmentation apart from recognition: as many pieces as digits, and then each digit read right.
@@ -170,6 +172,8 @@ def score(recognizer: Any, items: list[Item]) -> dict:
     return {
         "n": len(items),
         "read": sum(right) / max(len(items), 1),
+        "by_source": {source: float(np.mean([ok for ok, (*_, s) in zip(right, items) if s == source]))
+                      for source in SOURCES if any(s == source for *_, s in items)},
         "predict": sum(single_right) / max(len(items), 1),
         "count": sum(counted) / max(len(items), 1),
         "digits": sum(a == b for a, b in pairs) / max(len(pairs), 1),
@@ -181,13 +185,16 @@ def score(recognizer: Any, items: list[Item]) -> dict:
 def format_table(results: dict[str, dict]) -> str:
     """One row per kind: whole strings right through read and through predict, segmentation's count, digits
     read right, and read's median time."""
-    lines = [f"{'kind':<11} {'n':<5} {'read':<8} {'predict':<9} {'count':<7} {'digits':<8} read p50"]
+    lines = [f"{'kind':<11} {'n':<5} {'read':<8} {'predict':<9} {'count':<7} {'digits':<8} {'read p50':<10} "
+             f"read by source: {' / '.join(SOURCES)}"]
     for kind, r in results.items():
         digits = "-" if kind == "blank" else f"{r['digits']:.3f}"
+        by_source = " / ".join(f"{r['by_source'][s]:.3f}" if s in r["by_source"] else "-" for s in SOURCES)
         lines.append(f"{kind:<11} {r['n']:<5} {r['read']:<8.3f} {r['predict']:<9.3f} {r['count']:<7.3f} "
-                     f"{digits:<8} {r['ms']:.1f} ms")
+                     f"{digits:<8} {r['ms']:<5.1f} ms   {'' if kind == 'blank' else by_source}")
     lines.append("read: whole strings right through Recognizer.read; predict: through Recognizer.predict (one digit);\n"
-                 "count: as many pieces as digits; digits: each digit read right, where the count is right")
+                 "count: as many pieces as digits; digits: each digit read right, where the count is right;\n"
+                 "by source: read, for the numbers written from MNIST test digits, Hershey fonts, scikit-learn's 8x8 digits")
     return "\n".join(lines)
 
 

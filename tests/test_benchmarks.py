@@ -32,3 +32,18 @@ def test_wild_score_counts_right_answers(recognizer):
 def test_latency_inputs_are_read_right(recognizer):
     assert recognizer.predict(sketch_rgba()).label == 3
     assert recognizer.predict(photo_rgb()).label == 7
+
+
+def test_numbers_set_is_repeatable_and_scored_per_source(recognizer):
+    from benchmarks import numbers
+
+    a = numbers.make_set("gaps", n=6, seed=2, data_path=FIXTURES / "mnist_tiny.npz")
+    b = numbers.make_set("gaps", n=6, seed=2, data_path=FIXTURES / "mnist_tiny.npz")
+    assert all(np.array_equal(p, q) and w == v and s == t for (p, w, s), (q, v, t) in zip(a, b))
+    result = numbers.score(recognizer, a)
+    right = [recognizer.read(picture).number == want for picture, want, _ in a]
+    for source, share in result["by_source"].items():
+        assert share == np.mean([ok for ok, (*_, s) in zip(right, a) if s == source])
+    assert set(result["by_source"]) == {s for *_, s in a} and 0 <= result["read"] <= 1
+    table = numbers.format_table({"gaps": result})
+    assert "read by source: mnist / hershey / sklearn" in table
