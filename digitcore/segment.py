@@ -54,6 +54,7 @@ MAX_CUTS = 16  # candidate seams per piece at most
 SPACING = 0.2  # every stretch this wide (of the line's height) offers its cheapest seam, so cuts cover the piece
 REFINE_BAND = 0.25  # a chosen cut is tried again along seams straying this far sideways (of the line's height)
 REFINE_CUTS = 6  # seams tried per chosen cut
+SHARE = 0.1  # overlapping digits share strokes: a side is also tried with its neighbour's ink this near its own
 MAX_RUN = 6  # a candidate digit spans at most this many slices between seams
 
 
@@ -231,8 +232,9 @@ def refine_cuts(ink: np.ndarray, chain: list[np.ndarray], height: float, score: 
     the cut whose two sides' scores have the largest product wins (the current cut included). One model call
     per pair."""
     chain = list(chain)
-    reach = max(1, int(round(stroke_width(ink))))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    reaches = [0] + [max(1, int(round(r))) for r in (stroke_width(ink), SHARE * height)]
+    kernels = [cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)) for r in reaches[1:]]
+    k = len(reaches)
     for i in range(len(chain) - 1):
         union = chain[i] | chain[i + 1]
         options = [(chain[i], chain[i + 1])]
@@ -241,13 +243,13 @@ def refine_cuts(ink: np.ndarray, chain: list[np.ndarray], height: float, score: 
             if tall_enough(left, height) and tall_enough(right, height):
                 options.append((left, right))
         maps = []
-        for left, right in options:
-            grown = [m | (other & (cv2.dilate(m.astype(np.uint8), kernel) > 0)) for m, other in ((left, right), (right, left))]
-            maps += [left, grown[0], right, grown[1]]
-        scores = score([crop(ink, m) for m in maps]).reshape(-1, 2, 2)  # (options, side, plain or grown)
-        pick = scores.argmax(axis=2)  # each side: plain or grown
+        for pair in options:
+            for m, other in (pair, pair[::-1]):
+                maps += [m] + [m | (other & (cv2.dilate(m.astype(np.uint8), kernel) > 0)) for kernel in kernels]
+        scores = score([crop(ink, m) for m in maps]).reshape(-1, 2, k)  # (options, side, how much it shares)
+        pick = scores.argmax(axis=2)
         best = int(np.argmax(scores.max(axis=2).prod(axis=1)))
-        chain[i], chain[i + 1] = maps[4 * best + pick[best, 0]], maps[4 * best + 2 + pick[best, 1]]
+        chain[i], chain[i + 1] = maps[2 * k * best + pick[best, 0]], maps[2 * k * best + k + pick[best, 1]]
     return chain
 
 
