@@ -54,6 +54,7 @@ MAX_CUTS = 16  # candidate seams per piece at most
 SPACING = 0.2  # every stretch this wide (of the line's height) offers its cheapest seam, so cuts cover the piece
 REFINE_BAND = 0.25  # a chosen cut is tried again along seams straying this far sideways (of the line's height)
 REFINE_CUTS = 6  # seams tried per chosen cut
+REFINE_TOP = 2  # of those, the cuts whose sides read best are tried with shared strokes
 SHARE = 0.1  # overlapping digits share strokes: a side is also tried with its neighbour's ink this near its own
 MAX_RUN = 6  # a candidate digit spans at most this many slices between seams
 
@@ -227,14 +228,13 @@ def refine_cuts(ink: np.ndarray, chain: list[np.ndarray], height: float, score: 
     """The chain's cuts moved where both neighbours read more surely: each pair of neighbours, left to right, is
     cut again along curved seams (up to REFINE_BAND sideways), which can pass around a stroke that reaches
     into the neighbour's columns where a nearly straight seam clips it. Where digits overlap, their strokes
-    merge and no path separates them, so each side is also tried with the other side's ink within a stroke
-    width of its own (both keep the shared stroke). Each side keeps whichever of its two reads more surely, and
-    the cut whose two sides' scores have the largest product wins (the current cut included). One model call
-    per pair."""
+    merge and no path separates them, so for the REFINE_TOP cuts whose sides read best, each side is also tried
+    with the other side's ink within a stroke width, or within SHARE, of its own (both keep the shared stroke).
+    Each side keeps whichever reads most surely, and the cut whose two sides' scores have the largest product
+    wins (the current cut included). Two model calls per pair."""
     chain = list(chain)
-    reaches = [0] + [max(1, int(round(r))) for r in (stroke_width(ink), SHARE * height)]
-    kernels = [cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)) for r in reaches[1:]]
-    k = len(reaches)
+    kernels = [cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+               for r in {max(1, int(round(r))) for r in (stroke_width(ink), SHARE * height)}]
     for i in range(len(chain) - 1):
         union = chain[i] | chain[i + 1]
         options = [(chain[i], chain[i + 1])]
@@ -242,14 +242,24 @@ def refine_cuts(ink: np.ndarray, chain: list[np.ndarray], height: float, score: 
             right = union & ~left
             if tall_enough(left, height) and tall_enough(right, height):
                 options.append((left, right))
-        maps = []
-        for pair in options:
-            for m, other in (pair, pair[::-1]):
-                maps += [m] + [m | (other & (cv2.dilate(m.astype(np.uint8), kernel) > 0)) for kernel in kernels]
-        scores = score([crop(ink, m) for m in maps]).reshape(-1, 2, k)  # (options, side, how much it shares)
-        pick = scores.argmax(axis=2)
-        best = int(np.argmax(scores.max(axis=2).prod(axis=1)))
-        chain[i], chain[i + 1] = maps[2 * k * best + pick[best, 0]], maps[2 * k * best + k + pick[best, 1]]
+        plain = score([crop(ink, m) for pair in options for m in pair]).reshape(-1, 2)
+        top = np.argsort(-plain.prod(axis=1), kind="stable")[:REFINE_TOP]
+        grown = [m | (other & (cv2.dilate(m.astype(np.uint8), kernel) > 0))
+                 for t in top for m, other in (options[t], options[t][::-1]) for kernel in kernels]
+        scores = score([crop(ink, m) for m in grown]).reshape(len(top), 2, len(kernels))
+        best_value, best = -1.0, options[0]
+        for n, (t, sides) in enumerate(zip(top, scores)):
+            pieces = []
+            for side in range(2):
+                k = int(sides[side].argmax())
+                if sides[side, k] > plain[t, side]:
+                    pieces.append((grown[(2 * n + side) * len(kernels) + k], sides[side, k]))
+                else:
+                    pieces.append((options[t][side], plain[t, side]))
+            value = pieces[0][1] * pieces[1][1]
+            if value > best_value:
+                best_value, best = value, (pieces[0][0], pieces[1][0])
+        chain[i], chain[i + 1] = best
     return chain
 
 
