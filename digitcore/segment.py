@@ -8,9 +8,12 @@ Three steps, each on boolean masks over the ink map:
      top-to-bottom paths through the least ink, so they pass between touching or overlapping digits); every
      run of up to MAX_RUN slices between seams is a candidate digit, and the chain of candidates that reads
      most surely wins, each cut costing a little (more if it crosses strokes). One round loop is never cut.
+     Each chosen cut is then tried again along curved seams, and with the neighbours sharing the strokes
+     where they overlap, and moved where both sides read more surely.
 The model is never imported: the caller passes `score`, which says how surely each soft ink map is one digit.
-Judging is batched: at most one call for the joins, one for the doubts and one for the cuts of a line. Rows of
-ink separated by blank rows are lines, read top to bottom, each left to right, as one sequence.
+Judging is batched: at most one call for the joins, one for the doubts and one for the cuts of a line, and two
+for each cut refined. Rows of ink separated by blank rows are lines, read top to bottom, each left to right,
+as one sequence.
 """
 from __future__ import annotations
 
