@@ -8,9 +8,12 @@ Three steps, each on boolean masks over the ink map:
      top-to-bottom paths through the least ink, so they pass between touching or overlapping digits); every
      run of up to MAX_RUN slices between seams is a candidate digit, and the chain of candidates that reads
      most surely wins, each cut costing a little (more if it crosses strokes). One round loop is never cut.
+     Each chosen cut is then tried again along curved seams, and with the neighbours sharing the strokes
+     where they overlap, and moved where both sides read more surely.
 The model is never imported: the caller passes `score`, which says how surely each soft ink map is one digit.
-Judging is batched: at most one call for the joins, one for the doubts and one for the cuts of a line. Rows of
-ink separated by blank rows are lines, read top to bottom, each left to right, as one sequence.
+Judging is batched: at most one call for the joins, one for the doubts and one for the cuts of a line, and two
+for each cut refined. Rows of ink separated by blank rows are lines, read top to bottom, each left to right,
+as one sequence.
 """
 from __future__ import annotations
 
@@ -52,6 +55,10 @@ BAND = 0.05  # a seam strays at most this far (of the line's height) sideways fr
              # seams are many and distinct (with 0.15 most converged on a few paths: touching read 58% -> 66%)
 MAX_CUTS = 16  # candidate seams per piece at most
 SPACING = 0.2  # every stretch this wide (of the line's height) offers its cheapest seam, so cuts cover the piece
+REFINE_BAND = 0.25  # a chosen cut is tried again along seams straying this far sideways (of the line's height)
+REFINE_CUTS = 6  # seams tried per chosen cut
+REFINE_TOP = 2  # of those, the cuts whose sides read best are tried with shared strokes
+SHARE = 0.1  # overlapping digits share strokes: a side is also tried with its neighbour's ink this near its own
 MAX_RUN = 6  # a candidate digit spans at most this many slices between seams
 
 
@@ -215,7 +222,54 @@ def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score:
     for k, spans, crossings in lattices:
         judged = {ij: (m, float(next(scores))) for ij, m in spans.items()}
         out[k] = best_chain(judged, crossings, height) or [masks[k]]
+        if len(out[k]) > 1:
+            out[k] = refine_cuts(ink, out[k], height, score)
     return [m for chain in out for m in chain]
+
+
+def refine_cuts(ink: np.ndarray, chain: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
+    """The chain's cuts moved where both neighbours read more surely: each pair of neighbours, left to right, is
+    cut again along curved seams (up to REFINE_BAND sideways), which can pass around a stroke that reaches
+    into the neighbour's columns where a nearly straight seam clips it. Where digits overlap, their strokes
+    merge and no path separates them, so for the REFINE_TOP cuts whose sides read best, each side is also tried
+    with the other side's ink within a stroke width, or within SHARE, of its own (both keep the shared stroke).
+    Each side keeps whichever reads most surely, and the cut whose two sides' scores have the largest product
+    wins (the current cut included). Two model calls per pair."""
+    chain = list(chain)
+    kernels = [cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+               for r in {max(1, int(round(r))) for r in (stroke_width(ink), SHARE * height)}]
+    for i in range(len(chain) - 1):
+        union = chain[i] | chain[i + 1]
+        options = [(chain[i], chain[i + 1])]
+        for left, _ in seams(ink, union, height, REFINE_BAND, REFINE_CUTS):
+            right = union & ~left
+            if tall_enough(left, height) and tall_enough(right, height):
+                options.append((left, right))
+        plain = score([crop(ink, m) for pair in options for m in pair]).reshape(-1, 2)
+        top = np.argsort(-plain.prod(axis=1), kind="stable")[:REFINE_TOP]
+        grown = [m | (other & (cv2.dilate(m.astype(np.uint8), kernel) > 0))
+                 for t in top for m, other in (options[t], options[t][::-1]) for kernel in kernels]
+        scores = score([crop(ink, m) for m in grown]).reshape(len(top), 2, len(kernels))
+        best_value, best = -1.0, options[0]
+        for n, (t, sides) in enumerate(zip(top, scores)):
+            pieces = []
+            for side in range(2):
+                k = int(sides[side].argmax())
+                if sides[side, k] > plain[t, side]:
+                    pieces.append((grown[(2 * n + side) * len(kernels) + k], sides[side, k]))
+                else:
+                    pieces.append((options[t][side], plain[t, side]))
+            value = pieces[0][1] * pieces[1][1]
+            if value > best_value:
+                best_value, best = value, (pieces[0][0], pieces[1][0])
+        chain[i], chain[i + 1] = best
+    return chain
+
+
+def tall_enough(mask: np.ndarray, height: float) -> bool:
+    """Whether the mask holds ink spanning at least TALL of the line's height: a digit, not a bar or a crumb."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    return len(rows) > 0 and rows[-1] + 1 - rows[0] >= TALL * height
 
 
 def to_cut(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[int]:
@@ -284,17 +338,19 @@ def best_chain(spans: dict[tuple[int, int], tuple[np.ndarray, float]], crossings
     return best[end][1] if end in best else []
 
 
-def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.ndarray, float]]:
+def seams(ink: np.ndarray, mask: np.ndarray, height: float, band_width: float = BAND,
+          most: int = MAX_CUTS) -> list[tuple[np.ndarray, float]]:
     """The best ways to cut the piece in two, left to right, as (mask of the ink left of the seam, strokes the
     seam crosses). Seams are top-to-bottom paths through the least ink, one pixel sideways per row at most and
-    within BAND of where they start, searched on the piece shrunk to at most SEAM_ROWS rows."""
+    within band_width (of the line's height) of where they start, at most `most` of them, searched on the piece
+    shrunk to at most SEAM_ROWS rows."""
     x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
     piece = np.where(mask, ink, 0)[y : y + h, x : x + w]
     shrink = max(1.0, h / SEAM_ROWS)
     small = piece if shrink == 1 else cv2.resize(
         piece, (max(1, round(w / shrink)), max(1, round(h / shrink))), interpolation=cv2.INTER_AREA)
     sh, sw = small.shape
-    margin, band = max(1, int(EDGE * height / shrink)), max(1, int(BAND * height / shrink))
+    margin, band = max(1, int(EDGE * height / shrink)), max(1, int(band_width * height / shrink))
     if sw <= 2 * margin:
         return []
     starts, ends, moves, seam_cost = seam_search(small * 10 + SEAM_STEP, margin, band)
@@ -307,7 +363,7 @@ def seams(ink: np.ndarray, mask: np.ndarray, height: float) -> list[tuple[np.nda
     # Each side keeps a stroke half a line tall, or a tenth of the ink (a 1 beside an 8 has more).
     least = min(0.1 * total_ink, 0.5 * height * width)
     chosen = pick_seams(seam_cost, ink_left, least, total_ink, max(1, int(margin // 2)),
-                        max(1, int(SPACING * height / shrink)))
+                        max(1, int(SPACING * height / shrink)), most)
     cols = np.arange(w)
     found = []
     for s in sorted(chosen, key=lambda s: ink_left[s]):  # left to right: the more ink left, the further right
@@ -334,8 +390,9 @@ def trace(starts: np.ndarray, ends: np.ndarray, moves: np.ndarray, band: int, ro
     return paths[:, np.minimum((np.arange(rows) * sh) // rows, sh - 1)].astype(np.float64)
 
 
-def pick_seams(cost: np.ndarray, ink_left: np.ndarray, least: float, total: float, near: int, stretch: int) -> list[int]:
-    """Starts whose seams are worth trying, at most MAX_CUTS: the cheapest seam within `near` starts of itself,
+def pick_seams(cost: np.ndarray, ink_left: np.ndarray, least: float, total: float, near: int, stretch: int,
+               most: int = MAX_CUTS) -> list[int]:
+    """Starts whose seams are worth trying, at most `most`: the cheapest seam within `near` starts of itself,
     and the cheapest of every `stretch` starts, so that cuts are offered all along the piece; each leaves
     `least` ink on either side and cuts off ink no other chosen seam does."""
     lowest = cv2.erode(cost.astype(np.float32)[None, :], np.ones((1, 2 * near + 1), np.uint8),
@@ -343,7 +400,7 @@ def pick_seams(cost: np.ndarray, ink_left: np.ndarray, least: float, total: floa
     chosen: list[int] = []
     covered: set[int] = set()
     for s in np.argsort(cost, kind="stable"):
-        if len(chosen) == MAX_CUTS:
+        if len(chosen) == most:
             break
         if not least < ink_left[s] < total - least:
             continue

@@ -157,6 +157,19 @@ def test_read_touching_pairs(recognizer, mnist_sample):
     assert right >= 7  # of 10 (8 measured; the column-overlap grouping this replaced: 4)
 
 
+def test_read_overlapping_pairs(recognizer, mnist_sample):
+    """Neighbours overlapping by a tenth of their height or more: a nearly straight cut clips a stroke of one
+    of them, so each chosen cut is tried again along curved seams and with the strokes they share."""
+    right = 0
+    for gap in (-6, -8):  # px of 56: 0.11 and 0.14 of the digit's height
+        for k in (1, 2, 3):
+            for a in range(10):
+                b = (7 * a + 3 + k) % 10
+                ink, _ = line([ink_of(first_of(mnist_sample, a, k)), ink_of(first_of(mnist_sample, b, k))], gap=gap)
+                right += recognizer.read(page(ink)).number == f"{a}{b}"
+    assert right >= 45  # of 60 (47 measured; straight cuts alone: 41)
+
+
 def test_read_blank_and_too_many(recognizer, monkeypatch):
     blank = recognizer.read(np.full((300, 600), 255, np.uint8))
     assert blank.number is None and blank.reason == "empty"
