@@ -200,10 +200,9 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     rim_low, rim_median, rim_high = _rim_percentiles(grey)
     if rim_high - rim_low < 0.1 * (hi - lo):
         dark_ink = rim_median - lo > hi - rim_median
-    elif max(grey.shape) > 160:  # a photo: uneven light may spread the paper wider than the ink stands out
-        dark_ink = _ink_is_dark(grey)
-    else:
-        dark_ink = median - lo > hi - median
+    else:  # in a photo, uneven light may spread the paper wider than the ink stands out from it
+        flat = _ink_is_dark(grey) if max(grey.shape) > 160 else None
+        dark_ink = median - lo > hi - median if flat is None else flat
     if dark_ink:
         grey = cv2.bitwise_not(grey)
     ink = cv2.subtract(grey, _background(grey))
@@ -326,8 +325,9 @@ def _paper_beyond(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
     return np.where(sheet > 0, grey, np.clip(fill + 0.5, 0, 255).astype(np.uint8))
 
 
-def _ink_is_dark(grey: np.ndarray) -> bool:
-    """Whether the ink is darker than the paper, judged with the light's unevenness taken out.
+def _ink_is_dark(grey: np.ndarray) -> bool | None:
+    """Whether the ink is darker than the paper, judged with the light's unevenness taken out; None when no
+    smooth surface fits the paper (a marker's blob covering much of the picture pulls the fit).
 
     Light falling off by a third across a photo spreads the paper's own grey levels wider than faint pencil
     stands out from it, so the raw picture's darkest and lightest pixels tell only which side is shaded. The
@@ -335,7 +335,9 @@ def _ink_is_dark(grey: np.ndarray) -> bool:
     h, w = grey.shape
     s = COARSE / max(h, w)
     coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    surface, _ = _paper_surface(coarse, two_sided=True)
+    surface, error = _paper_surface(coarse, two_sided=True)
+    if error > MIN_CONTRAST:
+        return None
     light = cv2.resize(surface.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     flat = np.clip(grey.astype(np.float32) - light + 128, 0, 255).astype(np.uint8)
     lo, median, hi = _percentiles(flat, (0.05, 50, 99.95))
