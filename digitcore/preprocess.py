@@ -385,44 +385,30 @@ def _without_lines(mask: np.ndarray) -> np.ndarray:
     h, w = mask.shape
     if max(h, w) <= 160:  # icons and small scans have no ruling
         return mask
-    found = {horizontal: _ruled_lines(mask, horizontal) for horizontal in (True, False)}
-    if not any(found.values()):
-        return mask
     lines = np.zeros_like(mask)
-    for horizontal, pieces in found.items():
-        # A stroke crosses a line where the mask runs on across it; on squared paper the rules across do too,
-        # and left in, every corner of the grid would stay behind as a dot.
-        across = [cv2.dilate(p, np.ones((3, 3), np.uint8)) for p in found[not horizontal]]
-        strokes = mask & (1 - sum(across).clip(0, 1).astype(np.uint8)) if across else mask
-        crossing = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
-        for piece in pieces:
+    for horizontal in (True, False):
+        side = w if horizontal else h
+        along = (lambda n: np.ones((1, n) if horizontal else (n, 1), np.uint8))
+        # Closing first bridges the gaps noise leaves in a faint line; the opening keeps only long straight runs.
+        opened = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
+        extent = np.flatnonzero(opened.any(axis=0 if horizontal else 1))
+        if len(extent) == 0 or extent[-1] - extent[0] < LINE_SPAN * side:
+            continue  # nothing long enough: the usual case, and it spares labelling the pieces
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+        span = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        for k in np.flatnonzero(span >= LINE_SPAN * side) + 1:
+            piece = (labels == k).astype(np.uint8)
+            # Thin along much of its length (digits touching it may cover the rest, so not the median).
+            axis = 0 if horizontal else 1
+            runs = np.count_nonzero(np.diff(piece, axis=axis, prepend=0) == 1, axis=axis)  # parallel lines per column
+            across = piece.sum(axis=axis)[runs > 0] / runs[runs > 0]
+            if np.percentile(across, 20) > LINE_CROSSING - 1:
+                continue
+            # A stroke crosses a line where the mask runs on across it: keep those pixels.
+            crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
             line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
             lines |= line & (1 - crossing)
-    return mask & (1 - lines)
-
-
-def _ruled_lines(mask: np.ndarray, horizontal: bool) -> list[np.ndarray]:
-    """uint8 masks of the straight runs of the mask across at least LINE_SPAN of the picture, one way, thin
-    along much of their length: the rules of lined or squared paper, or a page's edge."""
-    side = mask.shape[1] if horizontal else mask.shape[0]
-    along = (lambda n: np.ones((1, n) if horizontal else (n, 1), np.uint8))
-    # Closing first bridges the gaps noise leaves in a faint line; the opening keeps only long straight runs.
-    opened = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
-    extent = np.flatnonzero(opened.any(axis=0 if horizontal else 1))
-    if len(extent) == 0 or extent[-1] - extent[0] < LINE_SPAN * side:
-        return []  # nothing long enough: the usual case, and it spares labelling the pieces
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
-    span = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
-    pieces = []
-    for k in np.flatnonzero(span >= LINE_SPAN * side) + 1:
-        piece = (labels == k).astype(np.uint8)
-        # Thin along much of its length (digits touching it may cover the rest, so not the median).
-        axis = 0 if horizontal else 1
-        runs = np.count_nonzero(np.diff(piece, axis=axis, prepend=0) == 1, axis=axis)  # parallel lines per column
-        across = piece.sum(axis=axis)[runs > 0] / runs[runs > 0]
-        if np.percentile(across, 20) <= LINE_CROSSING - 1:
-            pieces.append(piece)
-    return pieces
+    return mask & (1 - lines) if lines.any() else mask
 
 
 def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
