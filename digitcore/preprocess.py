@@ -387,10 +387,13 @@ def _without_lines(mask: np.ndarray) -> np.ndarray:
         return mask
     lines = np.zeros_like(mask)
     for horizontal in (True, False):
+        # Upright rules are looked for with the level ones taken out: where the rules of squared paper cross,
+        # the level rule is then no stroke running on across the upright one, and the grid's corners go too.
+        left = mask & (1 - lines)
         side = w if horizontal else h
         along = (lambda n: np.ones((1, n) if horizontal else (n, 1), np.uint8))
         # Closing first bridges the gaps noise leaves in a faint line; the opening keeps only long straight runs.
-        opened = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
+        opened = cv2.morphologyEx(cv2.morphologyEx(left, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
         extent = np.flatnonzero(opened.any(axis=0 if horizontal else 1))
         if len(extent) == 0 or extent[-1] - extent[0] < LINE_SPAN * side:
             continue  # nothing long enough: the usual case, and it spares labelling the pieces
@@ -405,7 +408,7 @@ def _without_lines(mask: np.ndarray) -> np.ndarray:
             if np.percentile(across, 20) > LINE_CROSSING - 1:
                 continue
             # A stroke crosses a line where the mask runs on across it: keep those pixels.
-            crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
+            crossing = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
             line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
             lines |= line & (1 - crossing)
     return mask & (1 - lines) if lines.any() else mask

@@ -321,3 +321,18 @@ def test_a_dark_note_on_a_light_desk_with_dark_corners_is_found():
     found = find_ink(picture)
     assert found is not None
     assert found.strength.shape[1] < 40  # the stroke alone, no edge of the note
+
+
+def test_the_corners_of_squared_paper_do_not_stay_behind_as_dots():
+    """Where two rules of squared paper cross, each runs on across the other like a stroke; the corners of the
+    grid around the digit must go with the rules, not be kept as ink beside it."""
+    h, w = 400, 400
+    picture = np.full((h, w), 235, np.uint8)
+    for k in range(20, 400, 45):
+        cv2.line(picture, (0, k), (w - 1, k), 170, 3)
+        cv2.line(picture, (k, 0), (k, h - 1), 170, 3)
+    cv2.line(picture, (190, 130), (190, 270), 30, 10)  # a 1
+    found = find_ink(picture)
+    assert found is not None
+    x, y, bw, bh = found.box_in_picture(0, 0, found.strength.shape[1], found.strength.shape[0])
+    assert bw < 40 and bh < 170
