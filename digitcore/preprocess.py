@@ -200,9 +200,13 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     rim_low, rim_median, rim_high = _rim_percentiles(grey)
     if rim_high - rim_low < 0.1 * (hi - lo):
         dark_ink = rim_median - lo > hi - rim_median
-    else:  # in a photo, uneven light may spread the paper wider than the ink stands out from it
-        flat = _ink_is_dark(grey) if max(grey.shape) > 160 else None
-        dark_ink = median - lo > hi - median if flat is None else flat
+    else:
+        below, above = median - lo, hi - median
+        # Uneven light spreads the paper both ways about equally, so it can only have decided tails that
+        # are close (within a factor of 2): in a photo, those are judged again with the light taken out.
+        close = max(below, above) < 2 * min(below, above)
+        flat = _ink_is_dark(grey) if close and max(grey.shape) > 160 else None
+        dark_ink = below > above if flat is None else flat
     if dark_ink:
         grey = cv2.bitwise_not(grey)
     ink = cv2.subtract(grey, _background(grey))
