@@ -184,7 +184,7 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     None when there is no digit."""
     if min(grey.shape) >= 3:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
-    sheet = _sheet(grey) if _rim_differs(grey) else None
+    sheet = _sheet(grey, cut_by_level=_rim_differs(grey))
     if sheet is not None:  # a note or page with the desk around it: the paper is the sheet, the desk is not ink
         found = _ink_on(_paper_beyond(grey, sheet), sheet)
         if found is not None:
@@ -198,8 +198,16 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     # The paper is the majority, and ink lies on whichever side is further from it. But a marker digit may
     # cover most of a picture: when the picture's rim is one even level, the paper is that.
     rim_low, rim_median, rim_high = _rim_percentiles(grey)
-    paper = rim_median if rim_high - rim_low < 0.1 * (hi - lo) else median
-    if paper - lo > hi - paper:
+    if rim_high - rim_low < 0.1 * (hi - lo):
+        dark_ink = rim_median - lo > hi - rim_median
+    else:
+        below, above = median - lo, hi - median
+        # Uneven light spreads the paper both ways about equally, so it can only have decided tails that
+        # are close (within a factor of 2): in a photo, those are judged again with the light taken out.
+        close = max(below, above) < 2 * min(below, above)
+        flat = _ink_is_dark(grey) if close and max(grey.shape) > 160 else None
+        dark_ink = below > above if flat is None else flat
+    if dark_ink:
         grey = cv2.bitwise_not(grey)
     ink = cv2.subtract(grey, _background(grey))
     if sheet is not None:  # the sheet's own edge, a few pixels wide, is not ink either
@@ -235,42 +243,64 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     return soft * rim, (left, top)
 
 
-def _sheet(grey: np.ndarray) -> np.ndarray | None:
+def _sheet(grey: np.ndarray, cut_by_level: bool = True) -> np.ndarray | None:
     """uint8 mask of a sheet (sticky note, page) lying on a darker or lighter desk, or None when the picture
-    is all paper. A sheet is a solid region with straight sides, 15-85% of the picture, holding the writing."""
+    is all paper. A sheet is a solid region with straight sides, 15-85% of the picture, holding the writing.
+
+    It is looked for on either side of one grey level (when cut_by_level), then as a region its own sharp edge
+    encloses: light falling off into the corners can leave a light desk there as dark as the note on it."""
     h, w = grey.shape
     if max(h, w) <= 160:
         return None
     s = COARSE / max(h, w)
     coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    cut, _ = cv2.threshold(coarse, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    if not (coarse > cut).any() or (coarse > cut).all():
-        return None
-    contrast = float(np.median(coarse[coarse > cut])) - float(np.median(coarse[coarse <= cut]))
-    if contrast < SHEET_CONTRAST:
-        return None  # one paper
     step = cv2.morphologyEx(coarse, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))  # 3x3 max - min
-    for side in (coarse > cut, coarse <= cut):
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(side.astype(np.uint8), connectivity=4)
-        if count < 2:
-            continue
-        k = 1 + int(stats[1:, cv2.CC_STAT_AREA].argmax())
+    if cut_by_level:
+        cut, _ = cv2.threshold(coarse, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        if (coarse > cut).any() and not (coarse > cut).all():
+            contrast = float(np.median(coarse[coarse > cut])) - float(np.median(coarse[coarse <= cut]))
+            for side in (coarse > cut, coarse <= cut) if contrast >= SHEET_CONTRAST else ():
+                filled = _solid_region(side)
+                if filled is not None and _is_sheet(filled, step, contrast):
+                    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
+    filled = _solid_region(step < SHEET_CONTRAST / 2)
+    if filled is None:
+        return None
+    filled = cv2.dilate(filled, np.ones((3, 3), np.uint8))  # out to the middle of the edge the region stops at
+    if filled.all():
+        return None
+    contrast = abs(float(np.median(coarse[filled > 0])) - float(np.median(coarse[filled == 0])))
+    if contrast < SHEET_CONTRAST or not _is_sheet(filled, step, contrast):
+        return None
+    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def _solid_region(side: np.ndarray) -> np.ndarray | None:
+    """uint8 mask of the first piece of a bool mask, largest first, whose outline filled is 15-85% of the
+    picture, solid (92% of its hull) and straight-sided (at most 6 corners); None when there is none."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(side.astype(np.uint8), connectivity=4)
+    for k in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:3]:
+        if stats[k, cv2.CC_STAT_AREA] < 0.1 * side.size:
+            break
         contours, _ = cv2.findContours((labels == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         outline = max(contours, key=cv2.contourArea)
         area, hull = cv2.contourArea(outline), cv2.convexHull(outline)
-        if not 0.15 * coarse.size <= area <= 0.85 * coarse.size or area < 0.92 * cv2.contourArea(hull):
+        if not 0.15 * side.size <= area <= 0.85 * side.size or area < 0.92 * cv2.contourArea(hull):
             continue
         if len(cv2.approxPolyDP(hull, 0.015 * cv2.arcLength(hull, True), True)) > 6:
             continue  # round: a fat 0, not a sheet
-        filled = cv2.drawContours(np.zeros_like(coarse), [outline], -1, 1, cv2.FILLED)
-        edge = cv2.morphologyEx(filled, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
-        edge[[0, -1], :] = edge[:, [0, -1]] = 0  # the picture's own border is no edge of the sheet
-        if not edge.any() or np.median(step[edge > 0]) < 0.4 * contrast:
-            continue  # a soft boundary: light falling off across one paper, not a sheet's edge
-        if not _written_on(step, filled):
-            continue  # nothing written on it: a fat stroke rather than a sheet
-        return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
+        return cv2.drawContours(np.zeros(side.shape, np.uint8), [outline], -1, 1, cv2.FILLED)
     return None
+
+
+def _is_sheet(filled: np.ndarray, step: np.ndarray, contrast: float) -> bool:
+    """Whether a solid region ends at a sharp edge (not light falling off across one paper) and has
+    something written on it (else it is a fat stroke)."""
+    edge = cv2.morphologyEx(filled, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    edge[[0, -1], :] = edge[:, [0, -1]] = 0  # the picture's own border is no edge of the sheet
+    if not edge.any() or np.median(step[edge > 0]) < 0.4 * contrast:
+        return False
+    return _written_on(step, filled)
 
 
 def _written_on(step: np.ndarray, filled: np.ndarray) -> bool:
@@ -297,6 +327,25 @@ def _paper_beyond(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
     surface = np.clip(surface, surface[inside].min(), surface[inside].max()).astype(np.float32)
     fill = cv2.resize(surface, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.where(sheet > 0, grey, np.clip(fill + 0.5, 0, 255).astype(np.uint8))
+
+
+def _ink_is_dark(grey: np.ndarray) -> bool | None:
+    """Whether the ink is darker than the paper, judged with the light's unevenness taken out; None when no
+    smooth surface fits the paper (a marker's blob covering much of the picture pulls the fit).
+
+    Light falling off by a third across a photo spreads the paper's own grey levels wider than faint pencil
+    stands out from it, so the raw picture's darkest and lightest pixels tell only which side is shaded. The
+    ink is what stands out furthest from a smooth surface fitted to the paper."""
+    h, w = grey.shape
+    s = COARSE / max(h, w)
+    coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    surface, error = _paper_surface(coarse, two_sided=True)
+    if error > MIN_CONTRAST:
+        return None
+    light = cv2.resize(surface.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    flat = np.clip(grey.astype(np.float32) - light + 128, 0, 255).astype(np.uint8)
+    lo, median, hi = _percentiles(flat, (0.05, 50, 99.95))
+    return median - lo > hi - median
 
 
 def _rim_differs(grey: np.ndarray) -> bool:
@@ -342,10 +391,13 @@ def _without_lines(mask: np.ndarray) -> np.ndarray:
         return mask
     lines = np.zeros_like(mask)
     for horizontal in (True, False):
+        # Upright rules are looked for with the level ones taken out: where the rules of squared paper cross,
+        # the level rule is then no stroke running on across the upright one, and the grid's corners go too.
+        left = mask & (1 - lines)
         side = w if horizontal else h
         along = (lambda n: np.ones((1, n) if horizontal else (n, 1), np.uint8))
         # Closing first bridges the gaps noise leaves in a faint line; the opening keeps only long straight runs.
-        opened = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
+        opened = cv2.morphologyEx(cv2.morphologyEx(left, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
         extent = np.flatnonzero(opened.any(axis=0 if horizontal else 1))
         if len(extent) == 0 or extent[-1] - extent[0] < LINE_SPAN * side:
             continue  # nothing long enough: the usual case, and it spares labelling the pieces
@@ -360,7 +412,7 @@ def _without_lines(mask: np.ndarray) -> np.ndarray:
             if np.percentile(across, 20) > LINE_CROSSING - 1:
                 continue
             # A stroke crosses a line where the mask runs on across it: keep those pixels.
-            crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
+            crossing = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
             line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
             lines |= line & (1 - crossing)
     return mask & (1 - lines) if lines.any() else mask
@@ -393,23 +445,27 @@ def _background(grey: np.ndarray) -> np.ndarray:
     return cv2.resize(cv2.blur(paper, (3, 3)), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _paper_surface(coarse: np.ndarray, within: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+def _paper_surface(
+    coarse: np.ndarray, within: np.ndarray | None = None, two_sided: bool = False
+) -> tuple[np.ndarray, float]:
     """A quadratic surface (uneven light: a gradient and a vignette) fitted to the paper of a coarse picture,
     light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels.
-    Only the pixels where the bool mask within is set are fitted, when it is given."""
+    Only the pixels where the bool mask within is set are fitted, when it is given. two_sided: the ink's
+    polarity is not known, so pixels standing out on either side are left out."""
     terms = _quadratic_terms(coarse.shape)
     # Fitted on every other pixel, by normal equations in einsum: numpy's lstsq and matmul hand this to a
     # threaded BLAS, which costs milliseconds on a busy machine for a 6-term fit.
     pick = slice(None) if within is None else within[::2, ::2].ravel()
     basis = np.stack([t[::2, ::2].ravel() for t in terms], axis=1)[pick]
     values = coarse[::2, ::2].ravel().astype(np.float64)[pick]
-    use = values <= np.percentile(values, 40)  # ink is light and at most about half of the picture
-    for _ in range(3):
+    # Ink is light and at most about half of the picture; of unknown polarity, it is left out after the first fit.
+    use = np.ones(len(values), bool) if two_sided else values <= np.percentile(values, 40)
+    for _ in range(4 if two_sided else 3):
         a = basis[use]
         coef = np.linalg.solve(np.einsum("ni,nj->ij", a, a) + 1e-6 * np.eye(6), np.einsum("ni,n->i", a, values[use]))
         residual = values - np.einsum("ni,i->n", basis, coef)
         error = 1.4826 * float(np.median(np.abs(residual[use])))
-        use = residual < max(3 * error, 2.0)
+        use = (np.abs(residual) if two_sided else residual) < max(3 * error, 2.0)
         if use.sum() < 6:
             break
     return sum(float(c) * t for c, t in zip(coef, terms)), error

@@ -285,3 +285,54 @@ def test_a_dot_near_a_stroke_is_not_bridged():
     ink[5:80, 26:34] = 1.0  # the stem of a ! or a ?, and its dot a pen lift's width below
     ink[86:94, 26:34] = 1.0
     assert np.array_equal(bridge_pen_lifts(ink), ink)
+
+
+def _lit(h: int, w: int, paper: float, fall: float) -> np.ndarray:
+    """Paper lit from its top-left corner, falling off by `fall` of its brightness towards the far corner."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    return paper * (1 - fall * np.hypot(x / w, y / h) / np.sqrt(2))
+
+
+def test_faint_pencil_under_uneven_light_is_read_as_dark_ink():
+    """Light falling off by 45% spreads the paper wider than faint pencil stands out: the ink is still the
+    pencil, not the lit corner (which would come out as a white wedge and the digit as a hole in it)."""
+    h, w = 300, 400
+    ink = np.zeros((h, w), np.uint8)
+    cv2.line(ink, (200, 80), (200, 220), 1, 8)  # a 1, 30 grey levels darker than the paper under it
+    picture = np.clip(_lit(h, w, 230, 0.45) - 30 * ink, 0, 255).astype(np.uint8)
+    found = find_ink(picture)
+    assert found is not None
+    x, y, bw, bh = found.box_in_picture(0, 0, found.strength.shape[1], found.strength.shape[0])
+    assert bw < 40 and bh > 120  # the stroke's box, not the lit corner's
+    assert 180 < x + bw / 2 < 220 and 60 < y < 100
+
+
+def test_a_dark_note_on_a_light_desk_with_dark_corners_is_found():
+    """A blue note on a white desk, the light falling off so the desk's corners are as dark as the note: one
+    grey-level cut fails, but the note's sharp edge still encloses it, and its edge is not taken for ink."""
+    h, w = 300, 400
+    note = np.zeros((h, w), np.uint8)
+    box = cv2.boxPoints(((200, 150), (170, 170), 8)).astype(np.int32)
+    cv2.fillPoly(note, [box], 1)
+    ink = np.zeros((h, w), np.uint8)
+    cv2.line(ink, (195, 95), (205, 205), 1, 6)
+    light = _lit(h, w, 1.0, 0.45)
+    picture = np.clip(light * (235 - 75 * note.astype(np.float32) - 100 * ink), 0, 255).astype(np.uint8)
+    found = find_ink(picture)
+    assert found is not None
+    assert found.strength.shape[1] < 40  # the stroke alone, no edge of the note
+
+
+def test_the_corners_of_squared_paper_do_not_stay_behind_as_dots():
+    """Where two rules of squared paper cross, each runs on across the other like a stroke; the corners of the
+    grid around the digit must go with the rules, not be kept as ink beside it."""
+    h, w = 400, 400
+    picture = np.full((h, w), 235, np.uint8)
+    for k in range(20, 400, 45):
+        cv2.line(picture, (0, k), (w - 1, k), 170, 3)
+        cv2.line(picture, (k, 0), (k, h - 1), 170, 3)
+    cv2.line(picture, (190, 130), (190, 270), 30, 10)  # a 1
+    found = find_ink(picture)
+    assert found is not None
+    x, y, bw, bh = found.box_in_picture(0, 0, found.strength.shape[1], found.strength.shape[0])
+    assert bw < 40 and bh < 170
