@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
             one_at_a_time[i] = (time.perf_counter() - t) * 1e3
         line = row(f"model call, {len(singles)} MNIST test digits one at a time", one_at_a_time)
         if recognizer.fast is not None:
-            unsure = (recognizer.fast(singles).max(axis=1) < recognizer.sure).mean()
+            unsure = recognizer.doubted(recognizer.fast(singles)).mean()
             line += f"   ({unsure:.1%} passed on to the full model)"
         print(line)
         batch_runs = [("", 1, recognizer), ("", 2, Recognizer.load(args.model, threads=2, fast=args.fast))]

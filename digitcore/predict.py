@@ -156,10 +156,14 @@ class Recognizer:
         if self.fast is None:
             return run_batches(self.model, inputs, batch_size)
         scores = run_batches(self.fast, inputs, batch_size)
-        unsure = scores.max(axis=1) < self.sure
+        unsure = self.doubted(scores)
         if unsure.any():
             scores[unsure] = (scores[unsure] + run_batches(self.model, inputs[unsure], batch_size)) / 2
         return scores
+
+    def doubted(self, fast_scores: np.ndarray) -> np.ndarray:
+        """(N,) bool: which of the fast model's (N, classes) answers are not sure enough to stand alone."""
+        return fast_scores.max(axis=1) < self.sure
 
     def classify(self, model_inputs: np.ndarray) -> list[tuple[int | None, np.ndarray, float]]:
         """(N, 28, 28) model inputs -> per input (label or None for "not a digit", (10,) digit probabilities, not_digit)."""

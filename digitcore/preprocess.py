@@ -252,8 +252,7 @@ def _sheet(grey: np.ndarray, cut_by_level: bool = True) -> np.ndarray | None:
     h, w = grey.shape
     if max(h, w) <= 160:
         return None
-    s = COARSE / max(h, w)
-    coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    coarse = _coarse(grey)
     step = cv2.morphologyEx(coarse, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))  # 3x3 max - min
     if cut_by_level:
         cut, _ = cv2.threshold(coarse, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -313,10 +312,8 @@ def _paper_beyond(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
     """The picture with the desk replaced by the sheet's paper carried on past its edges, light and shade
     included: a flat fill would make the sheet's shaded side stand out against it like ink."""
     h, w = grey.shape
-    s = COARSE / max(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    coarse = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-    inside = cv2.erode(cv2.resize(sheet, size, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8)) > 0
+    coarse = _coarse(grey)
+    inside = cv2.erode(cv2.resize(sheet, coarse.shape[::-1], interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8)) > 0
     if inside.sum() < 12:
         return np.where(sheet > 0, grey, np.uint8(np.median(grey[sheet > 0])))
     lo, median, hi = np.percentile(coarse[inside], (0.5, 50, 99.5))
@@ -337,8 +334,7 @@ def _ink_is_dark(grey: np.ndarray) -> bool | None:
     stands out from it, so the raw picture's darkest and lightest pixels tell only which side is shaded. The
     ink is what stands out furthest from a smooth surface fitted to the paper."""
     h, w = grey.shape
-    s = COARSE / max(h, w)
-    coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    coarse = _coarse(grey)
     surface, error = _paper_surface(coarse, two_sided=True)
     if error > MIN_CONTRAST:
         return None
@@ -346,6 +342,13 @@ def _ink_is_dark(grey: np.ndarray) -> bool | None:
     flat = np.clip(grey.astype(np.float32) - light + 128, 0, 255).astype(np.uint8)
     lo, median, hi = _percentiles(flat, (0.05, 50, 99.95))
     return median - lo > hi - median
+
+
+def _coarse(grey: np.ndarray) -> np.ndarray:
+    """The picture shrunk by area to COARSE px on its longer side: where light, sheets and paper are judged."""
+    h, w = grey.shape
+    s = COARSE / max(h, w)
+    return cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
 def _rim_differs(grey: np.ndarray) -> bool:
@@ -430,8 +433,7 @@ def _background(grey: np.ndarray) -> np.ndarray:
     h, w = grey.shape
     if max(h, w) <= 160:  # small pictures (icons, low-resolution scans) are not unevenly lit
         return np.full_like(grey, _percentiles(grey, (10,))[0])  # light ink on dark: paper is among the darkest
-    s = COARSE / max(h, w)
-    coarse = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    coarse = _coarse(grey)
     # An opening with a window of 15% of the picture follows vignetting into the corners, but a marker stroke
     # wider than the window survives it and would be taken for paper. So the paper may not stray from a smooth
     # surface fitted to the pixels that are not ink, which no stroke can lift, by more than that fit's own error.
