@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 
 from digitcore import Digit, InvalidImage, ModelError, Prediction, Reading, Recognizer, metrics  # noqa: E402
 from digitcore.images import as_array, to_rgb  # noqa: E402
-from digitcore.predict import DEFAULT_ONNX, EMPTY, NOT_A_DIGIT  # noqa: E402
+from digitcore.predict import EMPTY, NOT_A_DIGIT  # noqa: E402
 from digitcore.store import (  # noqa: E402
     DEFAULT_DB, LABELS, Correction, CorrectionRefused, CorrectionStore, StoreError, file_hash, png_bytes
 )
@@ -67,8 +67,10 @@ def recognizer() -> Recognizer:
 
 @functools.cache
 def model_hash() -> str:
-    """SHA-256 of the served model file, kept with each correction."""
-    return file_hash(model_path or DEFAULT_ONNX)
+    """SHA-256 of the served model files, kept with each correction: the full network's, and the fast one's after
+    a '+' when both answer (a .keras served by --model is hashed as that file)."""
+    served = recognizer()
+    return "+".join(file_hash(m.name) for m in (served.model, served.fast) if m is not None)
 
 
 def read_picture(picture: Any) -> tuple[np.ndarray | None, Reading | None]:
