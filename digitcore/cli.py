@@ -108,7 +108,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     probabilities = recognizer.probabilities(x_test / np.float32(255))
     threshold = recognizer.reject_threshold
-    result = evaluate.score(probabilities, y_test, threshold)
+    result = evaluate.score(probabilities, y_test, threshold, x_test)  # the reader's rule, shape included
     seconds = time.perf_counter() - started
     print(f"test accuracy {result['accuracy']:.4f} (\"not a digit\" counted wrong)  rejected {result['rejected']:.4f}  "
           f"loss {result['loss']:.4f}  ECE {result['ece']:.4f}  ({len(x_test)} images in {seconds:.1f} s)")
