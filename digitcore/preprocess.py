@@ -22,6 +22,7 @@ MIN_CONTRAST = 16  # ink must differ from the paper by this many grey levels (of
 COARSE = 64  # side of the picture the paper is estimated on: fine enough for the light at the rim
 SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) is ruling or an edge, not a stroke
+FIRM = 0.25  # of the ink threshold: the weak level that sheds ruling and edges riding in on the digit
 LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
 THIN_STROKE, TARGET_STROKE, FAT_STROKE = 1.5, 2.4, 3.5  # stroke widths in field pixels; MNIST's median is 2.4
 # Working px around a pixel where its stroke's peak is looked for: wider than the pixel blocks of an upscaled
@@ -219,10 +220,14 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     threshold = max(otsu, noise, MIN_CONTRAST / 2)
     # Hysteresis: weak ink (a light arm of a 4, the faint end of a pencil stroke) counts when it touches strong ink.
     weak = max(noise / 2, MIN_CONTRAST / 2)
-    mask = (ink > min(weak, threshold)).astype(np.uint8)
-    lined = _without_lines(mask)
-    # Lines were all there was: then the line is the writing (one tall 1), not the ruling.
-    mask = _hysteresis(lined if (ink[lined > 0] > threshold).any() else mask, ink, threshold)
+    mask = _strokes(ink, min(weak, threshold), threshold)
+    # But ruling, a grid or a sheet's edge that touches the digit rides in on it too, its blurred halo too wide
+    # at the paper's noise floor to be taken for a line. Ink at a quarter of the threshold sheds them; it is
+    # taken when the weak level brought in much that lies away from those firmer strokes (not just their ends).
+    if FIRM * threshold > weak and _far_from(mask, mask & (ink > threshold)):  # the strong ink first: cheap
+        firm = _strokes(ink, FIRM * threshold, threshold)
+        if _far_from(mask, firm):
+            mask = firm
     strength = float(np.median(ink[mask > 0])) if mask.any() else 0.0
     if strength < max(MIN_CONTRAST / 2, noise):
         return None
@@ -375,6 +380,20 @@ def _paper_noise(ink: np.ndarray, grey: np.ndarray) -> float:
     detail = cv2.absdiff(grey, cv2.blur(grey, (5, 5)))
     sigma = 1.4826 * _percentiles(detail, (50,))[0]
     return max(spread, quartile + 6 * sigma)
+
+
+def _strokes(ink: np.ndarray, low: float, high: float) -> np.ndarray:
+    """uint8 mask of the ink above low that touches ink above high, without the lines across the picture."""
+    mask = (ink > low).astype(np.uint8)
+    lined = _without_lines(mask)
+    # Lines were all there was: then the line is the writing (one tall 1), not the ruling.
+    return _hysteresis(lined if (ink[lined > 0] > high).any() else mask, ink, high)
+
+
+def _far_from(mask: np.ndarray, strokes: np.ndarray) -> bool:
+    """Whether more of the mask lies over 4 px from the strokes than half the strokes' own pixels."""
+    near = cv2.dilate(strokes, np.ones((9, 9), np.uint8))
+    return np.count_nonzero(mask & (1 - near)) > 0.5 * np.count_nonzero(strokes)
 
 
 def _hysteresis(weak: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
