@@ -101,7 +101,8 @@ def save_report(folder: str | Path, images: np.ndarray, labels: np.ndarray, prob
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     labels = np.asarray(labels).astype(np.int64)
-    predicted = np.where(rejected(probabilities, threshold, images.reshape(len(images), 28, 28)), NOT_DIGIT, probabilities[:, :NOT_DIGIT].argmax(axis=1))
+    refused = rejected(probabilities, threshold, images.reshape(len(images), 28, 28))
+    predicted = np.where(refused, NOT_DIGIT, probabilities[:, :NOT_DIGIT].argmax(axis=1))
     classes = probabilities.shape[1]
     matrix = confusion_matrix(labels, predicted, classes)[:10]  # rows: the true digits; columns: every output
 
