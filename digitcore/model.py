@@ -25,12 +25,15 @@ def conv_bn(filters: int, strides: int = 1) -> list[layers.Layer]:
 
 
 def convolutions(size: str) -> list[layers.Layer]:
-    """full: blocks 32-32 / 64-64 / 128 with max-pooling, 22M multiply-adds a digit. fast: 24 / 48 / 96 wide,
-    halving by strided convolutions instead of pooling after full-size ones, 6M multiply-adds."""
+    """full: blocks 32-32 / 64-64 / 128 with max-pooling, 22M multiply-adds a digit. fast: 16 / 48 / 96 wide,
+    halving by strided convolutions instead of pooling after full-size ones, 5M multiply-adds.
+
+    The fast widths are multiples of 16 because ONNX Runtime's convolutions on AVX-512 are far slower per
+    multiply-add at other widths: 24 channels cost more time than 32 (benchmarks/README.md)."""
     if size not in ("full", "fast"):
         raise ValueError(f"size must be 'full' or 'fast', not {size!r}")
     if size == "fast":
-        return [*conv_bn(24), *conv_bn(24, strides=2), *conv_bn(48), *conv_bn(48, strides=2), *conv_bn(96),
+        return [*conv_bn(16), *conv_bn(16, strides=2), *conv_bn(48), *conv_bn(48, strides=2), *conv_bn(96),
                 layers.MaxPooling2D()]  # (3, 3, 96)
     return [
         *conv_bn(32),
@@ -45,7 +48,7 @@ def convolutions(size: str) -> list[layers.Layer]:
 
 
 def build_model(temperature: float = 1.0, size: str = "full") -> keras.Model:
-    """The convolutions of the given size, a dense head, softmax; about 290k parameters (full) or 190k (fast).
+    """The convolutions of the given size, a dense head, softmax; about 290k parameters (full) or 185k (fast).
 
     temperature divides the logits before the softmax (temperature scaling, fitted after training), so the
     saved file's probabilities are calibrated and its contract stays plain softmax output.
