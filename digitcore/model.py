@@ -29,7 +29,7 @@ def convolutions(size: str) -> list[layers.Layer]:
     halving by strided convolutions instead of pooling after full-size ones, 5M multiply-adds.
 
     The fast widths are multiples of 16 because ONNX Runtime's convolutions on AVX-512 are far slower per
-    multiply-add at other widths: 24 channels cost more time than 32 (benchmarks/README.md)."""
+    multiply-add at other widths: 24 channels take about as long as 32 (benchmarks/README.md, "Channels")."""
     if size not in ("full", "fast"):
         raise ValueError(f"size must be 'full' or 'fast', not {size!r}")
     if size == "fast":
