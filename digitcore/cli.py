@@ -1,4 +1,4 @@
-"""Command line: python -m digitcore {train, evaluate, predict, export, corrections} ..."""
+"""Command line: python -m digitcore {train, evaluate, predict, export, pair, corrections} ..."""
 from __future__ import annotations
 
 import argparse
@@ -50,9 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("model", nargs="?", default=str(DEFAULT_MODEL), help="the .keras file (default: %(default)s)")
     p.add_argument("--out", help="where to write the .onnx (default: beside the .keras file)")
 
+    p = commands.add_parser("pair", help="fit the reject threshold of the served pair (digits-fast first) on validation digits")
+    p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
+    p.add_argument("--seed", type=int, default=42, help="the seed both models were trained with: it fixes the validation split")
+
     args = parser.parse_args(argv)
     run = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict, "export": run_export,
-           "corrections": run_corrections}
+           "pair": run_pair, "corrections": run_corrections}
     try:
         return run[args.command](args)
     except KeyboardInterrupt:
@@ -162,6 +166,19 @@ def run_export(args: argparse.Namespace) -> int:
 
     try:
         record = export(args.model, args.out)
+    except _user_errors() as e:
+        raise UserError(e) from e
+    print(json.dumps(record, indent=2))
+    return 0
+
+
+def run_pair(args: argparse.Namespace) -> int:
+    """Fit and record the reject threshold of models/digits.onnx with digits-fast.onnx first (after retraining either)."""
+    from digitcore.train import record_pair_threshold, validation_digits
+
+    try:
+        record = record_pair_threshold(DEFAULT_MODEL.with_suffix(".onnx"), DEFAULT_FAST.with_suffix(".onnx"),
+                                       validation_digits(args.data, args.seed))
     except _user_errors() as e:
         raise UserError(e) from e
     print(json.dumps(record, indent=2))

@@ -11,6 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from digitcore.runtime import sha256
+
 NOT_DIGIT = 10  # digitcore.model.NOT_DIGIT (not imported: this module stays free of Keras)
 # A straight stroke lying flatter than this (degrees off vertical) is a dash or an arrow, not a 1: of MNIST's
 # 60,000 train digits 27 are as flat and as line-like, 22 of them 5s squashed flat, none of them a 1.
@@ -53,6 +55,18 @@ def reject_threshold(model_path: str | Path) -> float:
         return float(json.loads(metrics.read_text()).get("reject_threshold", 0.5))
     except (OSError, ValueError, TypeError, AttributeError):
         return 0.5
+
+
+def pair_threshold(model_path: str | Path, fast_path: str | Path) -> float:
+    """The reject threshold of a cascade (fast_path first): the one fitted for this very pair, recorded under
+    "cascade" in the fast model's .json with the sha256 of the model it was fitted with; else the model's own."""
+    try:
+        record = json.loads(Path(fast_path).with_suffix(".json").read_text()).get("cascade") or {}
+        if sha256(model_path) in (record.get("model_onnx_sha256"), record.get("model_keras_sha256")):
+            return float(record["reject_threshold"])
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        pass
+    return reject_threshold(model_path)
 
 
 def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:

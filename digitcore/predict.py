@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from digitcore import runtime
-from digitcore.evaluate import lying_flat, reject_threshold, rejected
+from digitcore.evaluate import lying_flat, pair_threshold, reject_threshold, rejected
 from digitcore.images import as_array
 from digitcore.preprocess import find_ink, to_field
 from digitcore.runtime import ModelError
@@ -123,13 +123,15 @@ class Recognizer:
         against its .keras by the sha256 its .json records (a stale export is a ModelError saying how to
         re-export). An .onnx path: that artefact alone, or with fast answering first (checked the same way when
         a .json beside it records an export). A .keras path: exported to ONNX on the fly and checked against
-        Keras, so exactly that file is served by the same runtime (needs TensorFlow and tf2onnx).
+        Keras, so exactly that file is served by the same runtime (needs TensorFlow and tf2onnx). A pair rejects
+        by the threshold fitted for it (evaluate.pair_threshold), a model alone by its own.
         threads: ONNX Runtime's threads per call; 1 suits one digit at a time in a server, 2 a big batch."""
         if path is None:
             path, default_fast = DEFAULT_ONNX, DEFAULT_FAST.with_suffix(".onnx")
             fast = fast or (default_fast if default_fast.is_file() else None)
         model = cls.open_model(path, threads)
-        return cls(model, reject_threshold(path), cls.open_model(fast, threads) if fast else None)
+        threshold = pair_threshold(path, fast) if fast else reject_threshold(path)
+        return cls(model, threshold, cls.open_model(fast, threads) if fast else None)
 
     @staticmethod
     def open_model(path: str | Path, threads: int = 1) -> runtime.OnnxModel:

@@ -19,12 +19,12 @@ import cv2
 import keras
 import numpy as np
 
-from digitcore import evaluate
+from digitcore import evaluate, runtime
 from digitcore.corrections import WEIGHT, load_corrections, mix_in, score_file
 from digitcore.data import load_mnist
 from digitcore.export import export
 from digitcore.model import NOT_DIGIT, build_model, compile_model, logits_model
-from digitcore.negatives import make_pool
+from digitcore.negatives import crop, make_pool
 from digitcore.predict import DEFAULT_MODEL, Recognizer
 from digitcore.preprocess import stroke_width, to_model_input
 
@@ -32,6 +32,10 @@ CANVAS = 96  # augmentation works at twice MNIST's scale, with room to rotate an
 NEGATIVE_SHARE = 0.125  # of every batch: enough to learn the class, few enough to keep an epoch's cost
 POOL_SIZE = 16000  # non-digit canvases rendered once; each batch distorts a fresh sample of them
 REJECTED_DIGITS = 0.002  # the threshold rejects at most this share of validation digits (target: 0.3% on test)
+CUT_SHARE = 0.15  # of the augmented digits: cut from a touching pair, as segmentation leaves a digit of a number
+OVERLAP = (-0.02, 0.15)  # how far (of the digit's height) a touching neighbour reaches into it, as people write
+SLIVER = 0.2  # a cut digit keeps at most this much (of its own ink) of its neighbour; more is a wrong cut,
+              # which digitcore.negatives.digit_piece teaches as "not a digit"
 
 
 def add_serifs(picture: np.ndarray, rng: np.random.Generator) -> None:
@@ -56,13 +60,45 @@ def add_serifs(picture: np.ndarray, rng: np.random.Generator) -> None:
         cv2.line(picture, (x_bottom - half, int(bottom)), (x_bottom + half, int(bottom)), 255, width, cv2.LINE_AA)
 
 
-def augment_digit(digit: np.ndarray, rng: np.random.Generator, label: int | None = None) -> np.ndarray:
-    """(28, 28) uint8 MNIST digit -> (28, 28) float32 model input of a randomly distorted version of it."""
+def cut_from_pair(digit: np.ndarray, neighbour: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """(H, W) uint8: the digit as a straight cut through a touching pair leaves it, the neighbour written up to
+    OVERLAP into it, on its left or right, and the cut somewhere in the overlap; None when that would keep more
+    than SLIVER of the neighbour.
+
+    Segmentation reads each side of a cut; trained on whole digits alone, the model doubts a digit that keeps a
+    sliver of its neighbour or lost its own edge, and the cut that reads best is then a wrong one."""
+    a, b = crop(digit), crop(neighbour)
+    overlap = min(int(round(rng.uniform(*OVERLAP) * a.shape[0])), min(a.shape[1], b.shape[1]) - 1)  # a 1 is narrow
+    dy = int(rng.integers(-3, 4))
+    h, w = max(a.shape[0], b.shape[0]) + abs(dy), a.shape[1] + b.shape[1] - overlap
+    on_left = rng.random() < 0.5  # where the neighbour is
+    first, second = (b, a) if on_left else (a, b)
+    pair = np.zeros((h, w), np.uint8)
+    pair[max(0, -dy) : max(0, -dy) + first.shape[0], : first.shape[1]] = first
+    region = pair[max(0, dy) : max(0, dy) + second.shape[0], w - second.shape[1] :]
+    np.maximum(region, second, out=region)
+    cut = first.shape[1] - int(rng.integers(0, max(overlap, 0) + 1))  # a seam through the overlap
+    piece, own = (pair[:, cut:], a) if on_left else (pair[:, :cut], a)
+    if (piece > 127).sum() - (own > 127).sum() > SLIVER * (own > 127).sum():
+        return None
+    return crop(piece)
+
+
+def augment_digit(digit: np.ndarray, rng: np.random.Generator, label: int | None = None,
+                  neighbour: np.ndarray | None = None) -> np.ndarray:
+    """(28, 28) uint8 MNIST digit -> (28, 28) float32 model input of a randomly distorted version of it; given
+    another digit as a neighbour, CUT_SHARE of them are cut from a touching pair with it first."""
     if rng.random() < 0.2:  # keep some digits exactly as MNIST has them
         return digit.astype(np.float32) / 255
     picture = np.zeros((CANVAS, CANVAS), np.uint8)
-    offset = (CANVAS - 56) // 2
-    picture[offset : offset + 56, offset : offset + 56] = cv2.resize(digit, (56, 56), interpolation=cv2.INTER_LINEAR)
+    piece = cut_from_pair(digit, neighbour, rng) if neighbour is not None and rng.random() < CUT_SHARE else None
+    if piece is None:
+        offset = (CANVAS - 56) // 2
+        picture[offset : offset + 56, offset : offset + 56] = cv2.resize(digit, (56, 56), interpolation=cv2.INTER_LINEAR)
+    else:  # at the same twice-MNIST scale, centred
+        h, w = min(2 * piece.shape[0], CANVAS), min(2 * piece.shape[1], CANVAS)
+        y, x = (CANVAS - h) // 2, (CANVAS - w) // 2
+        picture[y : y + h, x : x + w] = cv2.resize(piece, (w, h), interpolation=cv2.INTER_LINEAR)
     if label == 1 and rng.random() < 0.5:
         add_serifs(picture, rng)
     model_input = distort(picture, rng)
@@ -125,7 +161,8 @@ class AugmentedDigits(keras.utils.PyDataset):
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = [augment_digit(self.x[i], rng, int(self.y[i])) for i in batch]
+        neighbours = self.x[rng.integers(len(self.x), size=len(batch))]
+        images = [augment_digit(self.x[i], rng, int(self.y[i]), n) for i, n in zip(batch, neighbours)]
         picks = rng.integers(len(self.negatives), size=self.negatives_per_batch) if self.negatives_per_batch else []
         images += [augment_negative(self.negatives[i], rng) for i in picks]
         labels = np.concatenate([self.y[batch], np.full(len(picks), NOT_DIGIT, self.y.dtype)])
@@ -157,6 +194,42 @@ def fit_reject_threshold(probabilities: np.ndarray, share: float = REJECTED_DIGI
     return 0.99
 
 
+def record_pair_threshold(model: Path, fast: Path, x_val: np.ndarray) -> dict:
+    """Fit the reject threshold of the pair of .onnx files as served (fast first, both for the doubtful) on these
+    (N, 28, 28) validation digits, like a single model's, and record it under "cascade" in the fast model's .json.
+
+    For the doubtful the pair's "not a digit" is the mean of two models', so either model's own threshold gives
+    up another share of digits than the fit allows (the full model's 0.78 gave up half as many)."""
+    recognizer = Recognizer(Recognizer.open_model(model), fast=Recognizer.open_model(fast))
+    record = {
+        "model": model.name,
+        "model_onnx_sha256": runtime.sha256(model),
+        "model_keras_sha256": runtime.sha256(model.with_suffix(".keras")) if model.with_suffix(".keras").is_file() else None,
+        "reject_threshold": fit_reject_threshold(recognizer.probabilities(x_val)),
+        "validation_digits": len(x_val),
+    }
+    metrics_path = fast.with_suffix(".json")
+    metrics = json.loads(metrics_path.read_text())
+    metrics["cascade"] = record
+    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    return record
+
+
+def validation_split(count: int, seed: int, validation: int, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of MNIST's train split held out for validation, and those trained on: fixed by the seed."""
+    order = np.random.default_rng(seed).permutation(count)
+    if limit:
+        order = order[:limit]
+    validation = min(validation, len(order) // 5)
+    return order[:validation], order[validation:]
+
+
+def validation_digits(data: str | Path | None, seed: int = 42, validation: int = 6000) -> np.ndarray:
+    """(N, 28, 28) float32: the digits train() holds out for validation with this seed."""
+    (x_train, _), _ = load_mnist(data)
+    return x_train[validation_split(len(x_train), seed, validation)[0]].astype(np.float32) / 255
+
+
 def train(
     data: str | Path | None = None,
     out: str | Path = DEFAULT_MODEL,
@@ -177,17 +250,14 @@ def train(
     epoch, except a fixed held-out share that is scored, with MNIST's test split, before (the model at out) and after."""
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = load_mnist(data)
-    order = np.random.default_rng(seed).permutation(len(x_train))
-    if limit:
-        order = order[:limit]
-    validation = min(validation, len(order) // 5)
-    x_val, y_val = x_train[order[:validation]], y_train[order[:validation]]
-    x_fit, y_fit = x_train[order[validation:]], y_train[order[validation:]]
+    held, fit = validation_split(len(x_train), seed, validation, limit)
+    x_val, y_val = x_train[held], y_train[held]
+    x_fit, y_fit = x_train[fit], y_train[fit]
     x_val = x_val.astype(np.float32) / 255
     val_digits = len(x_val)
     # Non-digits: pairs and pieces from each split's own digits; validation's distorted once, with a seed of its own.
     pool, _ = make_pool(min(POOL_SIZE, max(500, len(x_fit) // 3)), seed, x_fit)
-    val_pool, _ = make_pool(validation // 6, seed + 1, x_train[order[:validation]])
+    val_pool, _ = make_pool(len(held) // 6, seed + 1, x_train[held])
     val_rng = np.random.default_rng([seed, 1, 1])
     x_val = np.concatenate([x_val, np.stack([augment_negative(c, val_rng) for c in val_pool])])[..., None]
     y_val = np.concatenate([y_val, np.full(len(val_pool), NOT_DIGIT, y_val.dtype)])
@@ -258,4 +328,7 @@ def train(
         metrics["corrections"] = {**corrections, "after": score_file(out, (x_test, y_test), extra_held)}
         out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
     metrics["export"] = export(out)  # the .onnx that is served, beside the .keras, recorded in the .json
+    full = out.with_name(DEFAULT_MODEL.name).with_suffix(".onnx")
+    if size == "fast" and full.is_file():  # served as a pair with the full model beside it: fit the pair too
+        metrics["cascade"] = record_pair_threshold(full, out.with_suffix(".onnx"), x_val[:val_digits, ..., 0])
     return metrics

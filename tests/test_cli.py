@@ -99,3 +99,12 @@ def test_train_with_missing_data_is_a_clear_error(tmp_path):
     out = run("train", "--data", "missing.npz", "--out", "m.keras", cwd=tmp_path)
     assert out.returncode == 2
     assert "missing.npz: no such file" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_pair_with_missing_data_is_a_clear_error_and_changes_nothing(tmp_path):
+    fast_json = ROOT / "models" / "digits-fast.json"
+    before = fast_json.read_bytes()
+    out = run("pair", "--data", "missing.npz", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "missing.npz: no such file" in out.stderr and "Traceback" not in out.stderr
+    assert fast_json.read_bytes() == before

@@ -108,7 +108,7 @@ def test_committed_non_digits_are_rejected(recognizer, path):
     model_input = to_model_input(read_image(path))
     assert model_input is not None
     p = recognizer.probabilities(model_input[None])
-    assert evaluate.rejected(p, evaluate.reject_threshold(ROOT / "models" / "digits.keras"), model_input[None])[0], p.round(3)
+    assert evaluate.rejected(p, recognizer.reject_threshold, model_input[None])[0], p.round(3)  # the served rule
 
 
 def line(degrees_off_vertical: float, pen: int = 14) -> np.ndarray:
@@ -139,7 +139,7 @@ def test_no_mnist_digit_lies_flat(mnist_sample):
 @needs_model
 def test_fixture_digits_still_read(recognizer, mnist_sample):
     x, y = mnist_sample
-    threshold = evaluate.reject_threshold(ROOT / "models" / "digits.keras")
+    threshold = recognizer.reject_threshold  # the served pair's
     result = evaluate.score(recognizer.probabilities(x / np.float32(255)), y, threshold)
     assert result["accuracy"] >= 0.99 and result["rejected"] <= 0.01
     for name, label in (("seven_sketch.png", 7), ("three_photo.jpg", 3), ("two_pen.jpg", 2)):

@@ -47,3 +47,55 @@ def test_augmentation_is_repeatable_and_gives_model_inputs(mnist_sample):
     assert all(np.array_equal(p, q) for p, q in zip(a, b))
     assert all(x.shape == (28, 28) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1 for x in a)
     assert sum(not np.allclose(x, d / 255) for x, d in zip(a, digits)) > 25  # most are actually distorted
+
+
+def test_a_digit_cut_from_a_touching_pair_keeps_itself_and_at_most_a_sliver(mnist_sample):
+    from digitcore.negatives import crop
+    from digitcore.train import SLIVER, cut_from_pair
+
+    digits = mnist_sample[0]
+    kept, with_sliver = 0, 0
+    for i in range(60):
+        digit, neighbour = digits[i], digits[i + 60]
+        piece = cut_from_pair(digit, neighbour, np.random.default_rng([2, i]))
+        if piece is None:
+            continue
+        kept += 1
+        own = int((digit > 127).sum())
+        assert piece.ndim == 2 and piece.dtype == np.uint8 and piece.shape[0] <= 28 + 3 + 28
+        assert (piece > 127).sum() <= (1 + SLIVER) * own  # the neighbour's part is a sliver, not a second digit
+        assert (piece > 127).sum() >= 0.6 * own  # the cut runs through the overlap, not through the digit's middle
+        with_sliver += not np.array_equal(piece, crop(digit))  # the neighbour's edge came along, or its own went
+    assert kept >= 40 and 10 <= with_sliver < kept
+
+
+def test_cutting_from_a_pair_takes_any_neighbour(mnist_sample):
+    from digitcore.train import cut_from_pair
+
+    digits = mnist_sample[0]
+    one = np.zeros((28, 28), np.uint8)
+    one[4:24, 14:16] = 255  # narrower than the overlap
+    for i in range(200):
+        rng = np.random.default_rng([3, i])
+        for neighbour in (one, digits[(i * 7) % len(digits)]):
+            piece = cut_from_pair(digits[i % len(digits)], neighbour, rng)
+            assert piece is None or (piece.ndim == 2 and piece.any())
+
+
+def test_training_the_fast_model_beside_a_full_one_fits_the_pairs_threshold(tmp_path):
+    from digitcore.evaluate import pair_threshold, reject_threshold
+    from digitcore.train import train
+
+    full, fast = tmp_path / "digits.keras", tmp_path / "digits-fast.keras"
+    train(FIXTURES / "mnist_tiny.npz", full, epochs=1, batch_size=64, command="test")
+    metrics = train(FIXTURES / "mnist_tiny.npz", fast, epochs=1, batch_size=64, command="test", size="fast")
+    record = json.loads(fast.with_suffix(".json").read_text())["cascade"]
+    assert record == metrics["cascade"] and record["validation_digits"] == 120
+    assert 0.5 <= record["reject_threshold"] <= 0.99
+    pair = Recognizer.load(full.with_suffix(".onnx"), fast=fast.with_suffix(".onnx"))
+    assert pair.reject_threshold == record["reject_threshold"] == pair_threshold(full, fast)
+    own = json.loads(full.with_suffix(".json").read_text())
+    full.with_suffix(".json").write_text(json.dumps({**own, "reject_threshold": 0.97}))
+    assert Recognizer.load(full.with_suffix(".onnx")).reject_threshold == reject_threshold(full) == 0.97  # alone: its own
+    full.with_suffix(".onnx").write_bytes(full.with_suffix(".onnx").read_bytes() + b"\0")  # not the model it was fitted with
+    assert pair_threshold(full.with_suffix(".onnx"), fast.with_suffix(".onnx")) == 0.97
