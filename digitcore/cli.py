@@ -173,12 +173,16 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_pair(args: argparse.Namespace) -> int:
-    """Fit and record the reject threshold of models/digits.onnx with digits-fast.onnx first (after retraining either)."""
-    from digitcore.train import record_pair_threshold, validation_digits
+    """Fit and record the reject threshold of models/digits.onnx with digits-fast.onnx first (after retraining
+    either); needs no TensorFlow."""
+    from digitcore.data import validation_digits
+    from digitcore.evaluate import record_pair_threshold
+    from digitcore.predict import Recognizer
 
+    model, fast = DEFAULT_MODEL.with_suffix(".onnx"), DEFAULT_FAST.with_suffix(".onnx")
     try:
-        record = record_pair_threshold(DEFAULT_MODEL.with_suffix(".onnx"), DEFAULT_FAST.with_suffix(".onnx"),
-                                       validation_digits(args.data, args.seed))
+        x_val = validation_digits(args.data, args.seed)
+        record = record_pair_threshold(model, fast, Recognizer.load(model, fast=fast).probabilities(x_val))
     except _user_errors() as e:
         raise UserError(e) from e
     print(json.dumps(record, indent=2))

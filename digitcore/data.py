@@ -93,3 +93,18 @@ def _check(arrays: dict[str, np.ndarray], path: Path) -> None:
             raise DataError(f"{path}: x_{split} has shape {x.shape} {x.dtype}, expected (N, 28, 28) uint8")
         if y.shape != (len(x),) or y.max(initial=0) > 9:
             raise DataError(f"{path}: y_{split} has shape {y.shape}, expected ({len(x)},) labels 0-9")
+
+
+def validation_split(count: int, seed: int, validation: int, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of MNIST's train split held out for validation, and those trained on: fixed by the seed."""
+    order = np.random.default_rng(seed).permutation(count)
+    if limit:
+        order = order[:limit]
+    validation = min(validation, len(order) // 5)
+    return order[:validation], order[validation:]
+
+
+def validation_digits(data: str | Path | None, seed: int = 42, validation: int = 6000) -> np.ndarray:
+    """(N, 28, 28) float32: the MNIST train digits digitcore.train holds out for validation with this seed."""
+    (x_train, _), _ = load_mnist(data)
+    return x_train[validation_split(len(x_train), seed, validation)[0]].astype(np.float32) / 255

@@ -13,6 +13,7 @@ import numpy as np
 
 from digitcore.runtime import sha256
 
+REJECTED_DIGITS = 0.002  # a fitted threshold rejects at most this share of validation digits (target: 0.3% on test)
 NOT_DIGIT = 10  # digitcore.model.NOT_DIGIT (not imported: this module stays free of Keras)
 # A straight stroke lying flatter than this (degrees off vertical) is a dash or an arrow, not a 1: of MNIST's
 # 60,000 train digits 27 are as flat and as line-like, 22 of them 5s squashed flat, none of them a 1.
@@ -67,6 +68,36 @@ def pair_threshold(model_path: str | Path, fast_path: str | Path) -> float:
     except (OSError, ValueError, TypeError, AttributeError, KeyError):
         pass
     return reject_threshold(model_path)
+
+
+def fit_reject_threshold(probabilities: np.ndarray, share: float = REJECTED_DIGITS) -> float:
+    """The lowest threshold on P(not a digit) that rejects at most `share` of these (N, 11) validation digits."""
+    for t in np.arange(50, 99) / 100:
+        if rejected(probabilities, float(t)).mean() <= share:
+            return float(t)
+    return 0.99
+
+
+def record_pair_threshold(model: Path, fast: Path, probabilities: np.ndarray) -> dict:
+    """Fit the reject threshold of a pair of .onnx files as served (fast first, both for the doubtful) on its
+    (N, classes) probabilities for validation digits, like a single model's, and record it under "cascade"
+    in the fast model's .json, with the sha256 of the model it was fitted with (pair_threshold reads it).
+
+    For the doubtful the pair's "not a digit" is the mean of two models', so either model's own threshold gives
+    up another share of digits than the fit allows (the full model's 0.78 gave up half as many)."""
+    keras_file = model.with_suffix(".keras")
+    record = {
+        "model": model.name,
+        "model_onnx_sha256": sha256(model),
+        "model_keras_sha256": sha256(keras_file) if keras_file.is_file() else None,
+        "reject_threshold": fit_reject_threshold(probabilities),
+        "validation_digits": len(probabilities),
+    }
+    metrics_path = fast.with_suffix(".json")
+    metrics = json.loads(metrics_path.read_text())
+    metrics["cascade"] = record
+    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    return record
 
 
 def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:

@@ -19,9 +19,9 @@ import cv2
 import keras
 import numpy as np
 
-from digitcore import evaluate, runtime
+from digitcore import evaluate
 from digitcore.corrections import WEIGHT, load_corrections, mix_in, score_file
-from digitcore.data import load_mnist
+from digitcore.data import load_mnist, validation_split
 from digitcore.export import export
 from digitcore.model import NOT_DIGIT, build_model, compile_model, logits_model
 from digitcore.negatives import crop, make_pool
@@ -31,7 +31,6 @@ from digitcore.preprocess import stroke_width, to_model_input
 CANVAS = 96  # augmentation works at twice MNIST's scale, with room to rotate and thicken without clipping
 NEGATIVE_SHARE = 0.125  # of every batch: enough to learn the class, few enough to keep an epoch's cost
 POOL_SIZE = 16000  # non-digit canvases rendered once; each batch distorts a fresh sample of them
-REJECTED_DIGITS = 0.002  # the threshold rejects at most this share of validation digits (target: 0.3% on test)
 CUT_SHARE = 0.15  # of the augmented digits: cut from a touching pair, as segmentation leaves a digit of a number
 OVERLAP = (-0.02, 0.15)  # how far (of the digit's height) a touching neighbour reaches into it, as people write
 SLIVER = 0.2  # a cut digit keeps at most this much (of its own ink) of its neighbour; more is a wrong cut,
@@ -186,50 +185,6 @@ def fit_temperature(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
     return round(best, 2)
 
 
-def fit_reject_threshold(probabilities: np.ndarray, share: float = REJECTED_DIGITS) -> float:
-    """The lowest threshold on P(not a digit) that rejects at most `share` of these (N, 11) validation digits."""
-    for t in np.arange(50, 99) / 100:
-        if evaluate.rejected(probabilities, float(t)).mean() <= share:
-            return float(t)
-    return 0.99
-
-
-def record_pair_threshold(model: Path, fast: Path, x_val: np.ndarray) -> dict:
-    """Fit the reject threshold of the pair of .onnx files as served (fast first, both for the doubtful) on these
-    (N, 28, 28) validation digits, like a single model's, and record it under "cascade" in the fast model's .json.
-
-    For the doubtful the pair's "not a digit" is the mean of two models', so either model's own threshold gives
-    up another share of digits than the fit allows (the full model's 0.78 gave up half as many)."""
-    recognizer = Recognizer(Recognizer.open_model(model), fast=Recognizer.open_model(fast))
-    record = {
-        "model": model.name,
-        "model_onnx_sha256": runtime.sha256(model),
-        "model_keras_sha256": runtime.sha256(model.with_suffix(".keras")) if model.with_suffix(".keras").is_file() else None,
-        "reject_threshold": fit_reject_threshold(recognizer.probabilities(x_val)),
-        "validation_digits": len(x_val),
-    }
-    metrics_path = fast.with_suffix(".json")
-    metrics = json.loads(metrics_path.read_text())
-    metrics["cascade"] = record
-    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
-    return record
-
-
-def validation_split(count: int, seed: int, validation: int, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of MNIST's train split held out for validation, and those trained on: fixed by the seed."""
-    order = np.random.default_rng(seed).permutation(count)
-    if limit:
-        order = order[:limit]
-    validation = min(validation, len(order) // 5)
-    return order[:validation], order[validation:]
-
-
-def validation_digits(data: str | Path | None, seed: int = 42, validation: int = 6000) -> np.ndarray:
-    """(N, 28, 28) float32: the digits train() holds out for validation with this seed."""
-    (x_train, _), _ = load_mnist(data)
-    return x_train[validation_split(len(x_train), seed, validation)[0]].astype(np.float32) / 255
-
-
 def train(
     data: str | Path | None = None,
     out: str | Path = DEFAULT_MODEL,
@@ -295,7 +250,7 @@ def train(
     # The saved file, through the same predict the CLI and the app use: threshold from validation, figures on test.
     recognizer = Recognizer.load(out)
     val_probabilities = recognizer.probabilities(x_val[..., 0])
-    threshold = fit_reject_threshold(val_probabilities[:val_digits])
+    threshold = evaluate.fit_reject_threshold(val_probabilities[:val_digits])
     test = evaluate.score(recognizer.probabilities(x_test / np.float32(255)), y_test, threshold)
     metrics = {
         "classes": NOT_DIGIT + 1,
@@ -330,5 +285,6 @@ def train(
     metrics["export"] = export(out)  # the .onnx that is served, beside the .keras, recorded in the .json
     full = out.with_name(DEFAULT_MODEL.name).with_suffix(".onnx")
     if size == "fast" and full.is_file():  # served as a pair with the full model beside it: fit the pair too
-        metrics["cascade"] = record_pair_threshold(full, out.with_suffix(".onnx"), x_val[:val_digits, ..., 0])
+        pair = Recognizer.load(full, fast=out.with_suffix(".onnx"))
+        metrics["cascade"] = evaluate.record_pair_threshold(full, out.with_suffix(".onnx"), pair.probabilities(x_val[:val_digits, ..., 0]))
     return metrics

@@ -81,7 +81,7 @@ def test_training_batches_mix_in_negatives(mnist_sample):
 
 
 def test_rejection_rule_and_threshold_fit():
-    from digitcore.train import fit_reject_threshold
+    from digitcore.evaluate import fit_reject_threshold
 
     p = np.full((1000, 11), 0.01)
     p[:, 3] = 0.9
