@@ -319,22 +319,25 @@ def cloud(rng: np.random.Generator) -> Lines:
 # ----------------------------------------------------------------------------------- pairs and pieces
 
 
+def side_by_side(left: np.ndarray, right: np.ndarray, gap: int, dy: int) -> np.ndarray:
+    """(H, W) uint8: two inks in one picture, right starting gap px after left ends (negative: overlapping it)
+    and dy px lower; the gap must leave the picture wider than either."""
+    h = max(left.shape[0], right.shape[0]) + abs(dy)
+    w = left.shape[1] + right.shape[1] + gap
+    out = np.zeros((h, w), np.uint8)
+    out[max(0, -dy) : max(0, -dy) + left.shape[0], : left.shape[1]] = left
+    region = out[max(0, dy) : max(0, dy) + right.shape[0], w - right.shape[1] :]
+    np.maximum(region, right, out=region)
+    return out
+
+
 def digit_pair(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Two MNIST digits side by side, touching, overlapping a little or a little apart: (H, W) uint8 at 28 px scale."""
     a, b = (crop(digits[i]) for i in rng.integers(len(digits), size=2))
     gap = int(rng.integers(-3, 5))
     dy = int(rng.integers(-3, 4))
-    h = max(a.shape[0], b.shape[0]) + abs(dy)
-    w = a.shape[1] + b.shape[1] + gap
-    if w < max(a.shape[1], b.shape[1]) + 4:
-        gap += max(a.shape[1], b.shape[1]) + 4 - w
-        w = a.shape[1] + b.shape[1] + gap
-    out = np.zeros((h, w), np.uint8)
-    ya, yb = max(0, -dy), max(0, dy)
-    out[ya : ya + a.shape[0], : a.shape[1]] = a
-    region = out[yb : yb + b.shape[0], w - b.shape[1] :]
-    np.maximum(region, b, out=region)
-    return out
+    gap = max(gap, max(a.shape[1], b.shape[1]) + 4 - a.shape[1] - b.shape[1])  # never one on top of the other
+    return side_by_side(a, b, gap, dy)
 
 
 def digit_piece(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:

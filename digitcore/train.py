@@ -24,7 +24,7 @@ from digitcore.corrections import WEIGHT, load_corrections, mix_in, score_file
 from digitcore.data import load_mnist, validation_split
 from digitcore.export import export
 from digitcore.model import NOT_DIGIT, build_model, compile_model, logits_model
-from digitcore.negatives import crop, make_pool
+from digitcore.negatives import crop, make_pool, side_by_side
 from digitcore.predict import DEFAULT_MODEL, Recognizer
 from digitcore.preprocess import stroke_width, to_model_input
 
@@ -69,16 +69,13 @@ def cut_from_pair(digit: np.ndarray, neighbour: np.ndarray, rng: np.random.Gener
     a, b = crop(digit), crop(neighbour)
     overlap = min(int(round(rng.uniform(*OVERLAP) * a.shape[0])), min(a.shape[1], b.shape[1]) - 1)  # a 1 is narrow
     dy = int(rng.integers(-3, 4))
-    h, w = max(a.shape[0], b.shape[0]) + abs(dy), a.shape[1] + b.shape[1] - overlap
     on_left = rng.random() < 0.5  # where the neighbour is
-    first, second = (b, a) if on_left else (a, b)
-    pair = np.zeros((h, w), np.uint8)
-    pair[max(0, -dy) : max(0, -dy) + first.shape[0], : first.shape[1]] = first
-    region = pair[max(0, dy) : max(0, dy) + second.shape[0], w - second.shape[1] :]
-    np.maximum(region, second, out=region)
+    first = b if on_left else a
+    pair = side_by_side(b, a, -overlap, dy) if on_left else side_by_side(a, b, -overlap, dy)
     cut = first.shape[1] - int(rng.integers(0, max(overlap, 0) + 1))  # a seam through the overlap
-    piece, own = (pair[:, cut:], a) if on_left else (pair[:, :cut], a)
-    if (piece > 127).sum() - (own > 127).sum() > SLIVER * (own > 127).sum():
+    piece = pair[:, cut:] if on_left else pair[:, :cut]
+    own = int((a > 127).sum())
+    if (piece > 127).sum() - own > SLIVER * own:
         return None
     return crop(piece)
 

@@ -128,9 +128,9 @@ def test_digits_on_squared_paper_are_read(recognizer, path):
     assert read_as_labelled(recognizer, path)
 
 
-# A thinned serifed 1 whose base the pen swelled into a 2's: the full network reads 1 (0.77), the 16-channel fast
-# network 2 (0.93), their mean 2 (0.54 against 0.41). The pair before read 1 by 0.496 against 0.492. Strict: a model
-# that reads it again makes this fail, so the mark is removed.
+# A thinned serifed 1 whose base the pen swelled into a 2's: the full network reads 1 (0.77), the fast network
+# trained with cut digits 2 (0.97, sure enough to answer alone). The 24-channel pair read 1 by 0.496 against 0.492.
+# Strict: a model that reads it again makes this fail, so the mark is removed.
 MISREAD_PENS = {"pen_0191_label1": "read as 2 by the pair served since 2026-12-03 (benchmarks/README.md, 'Channels')"}
 
 
