@@ -39,6 +39,8 @@ MAX_WIDTH = 1.1  # no single digit is wider than this (of the line's height): wi
 CUT_WIDTH = 1.05  # pieces wider than this (of the line's height) are always tried for a cut
 NARROW_CUT = 0.3  # pieces between this and CUT_WIDTH wide are tried when the model doubts they are one digit
                   # (two touching 1s or 7s are narrower than one wide digit)
+SURE_MEAN = 0.7  # the digits cut from a piece read at least this surely (geometric mean), or it stays whole
+SURE_PART = 0.9  # ... and each of them this surely, when the piece is no wider than one digit
 DOUBT = 0.1  # a piece scoring less than this as one digit is in doubt (the model reads two touching digits as
              # no digit, a clumsy single digit as a digit, if unsure)
 LOOP, LOOP_AREA = 0.8, 0.4  # a piece with a hole this wide (of its width) and this big (of its box) is one round
@@ -224,6 +226,8 @@ def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score:
         out[k] = best_chain(judged, crossings, height) or [masks[k]]
         if len(out[k]) > 1:
             out[k] = refine_cuts(ink, out[k], height, score)
+        if len(out[k]) > 1 and not sure_cut(score([crop(ink, m) for m in out[k]]), masks[k], height):
+            out[k] = [masks[k]]
     return [m for chain in out for m in chain]
 
 
@@ -264,6 +268,18 @@ def refine_cuts(ink: np.ndarray, chain: list[np.ndarray], height: float, score: 
                 best_value, best = value, (pieces[0][0], pieces[1][0])
         chain[i], chain[i + 1] = best
     return chain
+
+
+def sure_cut(scores: np.ndarray, mask: np.ndarray, height: float) -> bool:
+    """Whether digits cut from one piece read surely enough to be digits at all, not parts of one non-digit.
+
+    The lattice only compares a cut with the whole, and a letter, a heart or a cloud reads as no digit whole,
+    so any cut wins; but its parts read as doubtful digits, where the digits of a touching number read surely.
+    A piece no wider than one digit (an H, a heart) needs every part sure."""
+    if np.exp(np.log(np.maximum(scores, 1e-6)).mean()) < SURE_MEAN:
+        return False
+    left, right = columns(mask)
+    return right - left > CUT_WIDTH * height or scores.min() >= SURE_PART
 
 
 def tall_enough(mask: np.ndarray, height: float) -> bool:

@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 
-from digitcore.segment import MAX_PIECES, split_digits
+from digitcore.segment import MAX_PIECES, split_digits, sure_cut
 
 SCALE = 2  # MNIST's 28 px digits drawn at 56 px: the size a number's digits have in the 256 px ink map
 
@@ -118,6 +118,19 @@ def test_the_scorer_decides_a_cut(mnist_sample):
     assert len(split_digits(ink, narrow)) == 2
     assert len(split_digits(ink, wide)) == 1
     assert len(split_digits(ink)) == 1  # no judge: touching ink stays whole
+
+
+def test_a_cut_stands_only_when_its_digits_read_surely(mnist_sample):
+    """Two touching digits whose halves a judge reads at 0.6 stay whole; at 0.95 they are cut. One digit's width
+    of ink needs every half sure: a heart or an H halves into two doubtful digits."""
+    ink, _ = line([ink_of(first_of(mnist_sample, 0)), ink_of(first_of(mnist_sample, 9))], gap=-2)
+    judge = lambda sure: lambda maps: np.array([sure if m.shape[1] < 45 else 0.01 for m in maps], np.float32)  # noqa: E731
+    assert len(split_digits(ink, judge(0.95))) == 2
+    assert len(split_digits(ink, judge(0.6))) == 1
+    height = 28.0  # of the line: a digit is about 20 px wide
+    wide, narrow = np.ones((28, 40), bool), np.ones((28, 20), bool)
+    assert sure_cut(np.array([0.95, 0.8]), wide, height) and not sure_cut(np.array([0.95, 0.8]), narrow, height)
+    assert not sure_cut(np.array([0.6, 0.7]), wide, height)
 
 
 # ------------------------------------------------------------------------------------- through the model
