@@ -210,7 +210,8 @@ def join_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score
 def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
     """Pieces that may hold several digits cut into the digits that read most surely: candidate seams cut
     each into slices, every run of up to MAX_RUN neighbouring slices is a candidate digit, and the best chain
-    of them is kept (all candidates of all pieces judged in one call)."""
+    of them is kept (all candidates of all pieces judged in one call) when its digits read surely; if they do
+    not, the best chain of the candidates read surely, if any; else the piece stays whole."""
     lattices = []  # (piece index, {(i, j): candidate mask}, [strokes each seam crosses])
     for k in to_cut(ink, masks, height, score):
         cuts = seams(ink, masks[k], height)
@@ -223,12 +224,24 @@ def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score:
     out: list[list[np.ndarray]] = [[m] for m in masks]
     for k, spans, crossings in lattices:
         judged = {ij: (m, float(next(scores))) for ij, m in spans.items()}
-        out[k] = best_chain(judged, crossings, height) or [masks[k]]
-        if len(out[k]) > 1:
-            out[k] = refine_cuts(ink, out[k], height, score)
-        if len(out[k]) > 1 and not sure_cut(score([crop(ink, m) for m in out[k]]), masks[k], height):
-            out[k] = [masks[k]]
+        out[k] = sure_chain(ink, judged, crossings, masks[k], height, score)
+        if len(out[k]) == 1:  # the best chain read doubtfully: then the best chain of the sure candidates, if any
+            whole = max(judged, key=lambda ij: ij[1] - ij[0])
+            sure = {ij: v for ij, v in judged.items() if v[1] >= SURE_PART or ij == whole}
+            if len(sure) > 1:
+                out[k] = sure_chain(ink, sure, crossings, masks[k], height, score)
     return [m for chain in out for m in chain]
+
+
+def sure_chain(ink: np.ndarray, judged: dict, crossings: list[float], mask: np.ndarray, height: float,
+               score: Scorer) -> list[np.ndarray]:
+    """The best chain of the judged candidates, refined; the whole piece unless its digits read surely."""
+    chain = best_chain(judged, crossings, height) or [mask]
+    if len(chain) > 1:
+        chain = refine_cuts(ink, chain, height, score)
+    if len(chain) > 1 and not sure_cut(score([crop(ink, m) for m in chain]), mask, height):
+        return [mask]
+    return chain
 
 
 def refine_cuts(ink: np.ndarray, chain: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
