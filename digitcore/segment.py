@@ -9,7 +9,9 @@ Three steps, each on boolean masks over the ink map:
      run of up to MAX_RUN slices between seams is a candidate digit, and the chain of candidates that reads
      most surely wins, each cut costing a little (more if it crosses strokes). One round loop is never cut.
      Each chosen cut is then tried again along curved seams, and with the neighbours sharing the strokes
-     where they overlap, and moved where both sides read more surely.
+     where they overlap, and moved where both sides read more surely. A cut stands only when its digits
+     read surely in their own right (sure_cut): a letter or a heart reads as no digit whole, so any cut of
+     it beats the whole, but its halves read as doubtful digits.
 The model is never imported: the caller passes `score`, which says how surely each soft ink map is one digit.
 Judging is batched: at most one call for the joins, one for the doubts and one for the cuts of a line, and two
 for each cut refined. Rows of ink separated by blank rows are lines, read top to bottom, each left to right,
@@ -226,7 +228,7 @@ def cut_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score:
         judged = {ij: (m, float(next(scores))) for ij, m in spans.items()}
         out[k] = sure_chain(ink, judged, crossings, masks[k], height, score)
         if len(out[k]) == 1:  # the best chain read doubtfully: then the best chain of the sure candidates, if any
-            whole = max(judged, key=lambda ij: ij[1] - ij[0])
+            whole = (0, len(crossings) + 1)  # as candidates() keys it; with it in, a chain always exists
             sure = {ij: v for ij, v in judged.items() if v[1] >= SURE_PART or ij == whole}
             if len(sure) > 1:
                 out[k] = sure_chain(ink, sure, crossings, masks[k], height, score)

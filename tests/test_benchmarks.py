@@ -47,3 +47,16 @@ def test_numbers_set_is_repeatable_and_scored_per_source(recognizer):
     assert set(result["by_source"]) == {s for *_, s in a} and 0 <= result["read"] <= 1
     table = numbers.format_table({"gaps": result})
     assert "read by source: mnist / hershey / sklearn" in table
+
+
+def test_not_digits_scores_the_page_and_predict_apart(recognizer):
+    from benchmarks import not_digits
+
+    pictures = not_digits.make_set("heart", "sketch", n=3, seed=4) + not_digits.make_set("letter", "photo", n=3, seed=4)
+    result = not_digits.score(recognizer, pictures)
+    page = [recognizer.read(p) for p in pictures]
+    assert result["rejected"] == sum(r.number is None and r.reason == "not a digit" for r in page)
+    assert result["predict_rejected"] == sum(recognizer.predict(p).reason == "not a digit" for p in pictures)
+    assert result["answers"] == [r.reason if r.number is None else r.number for r in page]
+    table = not_digits.format_table({("heart", "sketch"): result})
+    assert "predict" in table.splitlines()[0] and table.splitlines()[1].startswith("heart")
