@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--limit", type=int, help="train on only this many training images (for a quick try)")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--learning-rate", type=float, default=2e-3, help="the peak of the cosine schedule (default: %(default)s)")
+    p.add_argument("--init", metavar="KERAS", help="start from this model's weights (same --size), to fine-tune it, not from random ones")
     p.add_argument("--extra", metavar="DB", help="also train on the corrections in this database (a share held out to score)")
     p.add_argument("--extra-weight", type=int, default=WEIGHT, help="times each correction is seen per epoch (default: %(default)s)")
 
@@ -84,11 +86,13 @@ def run_train(args: argparse.Namespace) -> int:
             from digitcore.store import CorrectionStore
 
             CorrectionStore(args.extra, create=False)
+        if args.init and not Path(args.init).is_file():
+            raise UserError(f"{args.init}: model file not found, so training cannot start from it")
         from digitcore.train import train
 
         out = args.out or (DEFAULT_MODEL if args.size == "full" else DEFAULT_FAST)
         metrics = train(args.data, out, size=args.size, epochs=args.epochs, batch_size=args.batch_size, limit=args.limit, seed=args.seed,
-                        extra=args.extra, extra_weight=args.extra_weight)
+                        learning_rate=args.learning_rate, init=args.init, extra=args.extra, extra_weight=args.extra_weight)
     except _user_errors() as e:
         raise UserError(e) from e
     print(json.dumps(metrics, indent=2))

@@ -19,7 +19,7 @@ import cv2
 import keras
 import numpy as np
 
-from digitcore import evaluate
+from digitcore import evaluate, runtime
 from digitcore.corrections import WEIGHT, load_corrections, mix_in, score_file
 from digitcore.data import load_mnist, validation_split
 from digitcore.export import export
@@ -27,6 +27,7 @@ from digitcore.model import NOT_DIGIT, build_model, compile_model, logits_model
 from digitcore.negatives import crop, make_pool, side_by_side
 from digitcore.predict import DEFAULT_MODEL, Recognizer
 from digitcore.preprocess import stroke_width, to_model_input
+from digitcore.runtime import ModelError
 
 CANVAS = 96  # augmentation works at twice MNIST's scale, with room to rotate and thicken without clipping
 NEGATIVE_SHARE = 0.125  # of every batch: enough to learn the class, few enough to keep an epoch's cost
@@ -169,6 +170,20 @@ class AugmentedDigits(keras.utils.PyDataset):
         self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
 
 
+def load_weights(path: str | Path, model: keras.Model) -> list[np.ndarray]:
+    """The weights of the .keras model at path, to start training from; ModelError unless they fit model."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found, so training cannot start from it")
+    try:
+        weights = keras.models.load_model(path).get_weights()
+    except Exception as e:  # Keras raises several kinds for a damaged file
+        raise ModelError(f"{path}: not a readable .keras model ({type(e).__name__}: {e})") from None
+    if [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
+        raise ModelError(f"{path}: its layers are not this network's; start from a model of the same --size")
+    return weights
+
+
 def fit_temperature(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
     """The temperature that minimises the validation negative log-likelihood (a grid search is plenty for one number)."""
     logits = logits_model(model).predict(x, batch_size=1000, verbose=0).astype(np.float64)
@@ -195,11 +210,13 @@ def train(
     extra_weight: int = WEIGHT,
     command: str | None = None,
     size: str = "full",
+    init: str | Path | None = None,
 ) -> dict:
     """Train, keep the best epoch by validation accuracy, calibrate, save the model and its metrics; returns the metrics.
 
     extra: a corrections database (digitcore.store); its corrections are mixed in, each seen extra_weight times an
-    epoch, except a fixed held-out share that is scored, with MNIST's test split, before (the model at out) and after."""
+    epoch, except a fixed held-out share that is scored, with MNIST's test split, before (the model at out) and after.
+    init: a .keras model of the same size whose weights training starts from (fine-tuning), not random ones."""
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = load_mnist(data)
     held, fit = validation_split(len(x_train), seed, validation, limit)
@@ -227,6 +244,8 @@ def train(
     batches = AugmentedDigits(x_fit, y_fit, batch_size, seed, pool, per_batch, workers=1)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=epochs * len(batches), alpha=0.01)
     model = compile_model(build_model(size=size), schedule)
+    if init:
+        model.set_weights(load_weights(init, model))
     started = time.time()
     history = model.fit(
         batches,
@@ -272,6 +291,7 @@ def train(
         "validation_digits_rejected": float(evaluate.rejected(val_probabilities[:val_digits], threshold).mean()),
         "validation_negatives_rejected": float(evaluate.rejected(val_probabilities[val_digits:], threshold).mean()),
         "seed": seed,
+        "init": {"model": Path(init).name, "sha256": runtime.sha256(init), "learning_rate": learning_rate} if init else None,
         "keras": keras.__version__,
         "command": command or "python -m digitcore " + shlex.join(sys.argv[1:]),
     }

@@ -101,6 +101,12 @@ def test_train_with_missing_data_is_a_clear_error(tmp_path):
     assert "missing.npz: no such file" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_train_from_a_missing_model_is_a_clear_error_before_any_training(tmp_path):
+    out = run("train", "--data", "missing.npz", "--init", "gone.keras", "--out", "m.keras", cwd=tmp_path)
+    assert out.returncode == 2  # found before the data is even looked for
+    assert "gone.keras: model file not found" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_pair_with_missing_data_is_a_clear_error_and_changes_nothing(tmp_path):
     fast_json = ROOT / "models" / "digits-fast.json"
     before = fast_json.read_bytes()

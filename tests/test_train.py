@@ -99,3 +99,23 @@ def test_training_the_fast_model_beside_a_full_one_fits_the_pairs_threshold(tmp_
     assert Recognizer.load(full.with_suffix(".onnx")).reject_threshold == reject_threshold(full) == 0.97  # alone: its own
     full.with_suffix(".onnx").write_bytes(full.with_suffix(".onnx").read_bytes() + b"\0")  # not the model it was fitted with
     assert pair_threshold(full.with_suffix(".onnx"), fast.with_suffix(".onnx")) == 0.97
+
+
+def test_training_can_start_from_a_saved_model_of_the_same_size(tmp_path):
+    import keras
+
+    from digitcore.runtime import ModelError
+    from digitcore.train import train
+
+    start = FIXTURES.parent.parent / "models" / "digits-fast.keras"
+    out = tmp_path / "tuned.keras"
+    metrics = train(FIXTURES / "mnist_tiny.npz", out, epochs=1, batch_size=64, learning_rate=1e-12, command="test",
+                    size="fast", init=start)
+    assert metrics["init"]["model"] == start.name and len(metrics["init"]["sha256"]) == 64
+    # A learning rate of nearly nothing leaves the starting weights as they were (batch norm's running statistics
+    # drift a little): they were loaded, not random, which would differ by about 0.1.
+    for tuned, saved in zip(keras.models.load_model(out).get_weights(), keras.models.load_model(start).get_weights()):
+        np.testing.assert_allclose(tuned, saved, rtol=0.01, atol=1e-3)
+    with pytest.raises(ModelError, match="not this network"):
+        train(FIXTURES / "mnist_tiny.npz", tmp_path / "wrong.keras", epochs=1, batch_size=64, command="test",
+              size="full", init=start)
