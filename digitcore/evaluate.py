@@ -5,25 +5,21 @@ Columns are read generally: a model with 10 outputs never rejects; with 11, colu
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from digitcore.runtime import sha256
+from digitcore.shapes import refused_shapes
 
 REJECTED_DIGITS = 0.002  # a fitted threshold rejects at most this share of validation digits (target: 0.3% on test)
 NOT_DIGIT = 10  # digitcore.model.NOT_DIGIT (not imported: this module stays free of Keras)
-# A straight stroke lying flatter than this (degrees off vertical) is a dash or an arrow, not a 1: of MNIST's
-# 60,000 train digits 27 are as flat and as line-like, 22 of them 5s squashed flat, none of them a 1.
-LYING = 55.0
-LINE_LIKE = 0.8  # how elongated ink must be to count as one straight stroke: 0 for a disc, 1 for a line
 
 
 def rejected(probabilities: np.ndarray, threshold: float, inputs: np.ndarray | None = None) -> np.ndarray:
     """(N,) bool: the probability of "not a digit" exceeds threshold (never for (N, 10) outputs), or, given
-    the (N, 28, 28) model inputs, the input is a straight stroke lying flat (lying_flat).
+    the (N, 28, 28) model inputs, the input is a shape no digit has (shapes.refused_shapes: a stroke lying
+    flat, an arrow).
 
     Not "not a digit wins": a digit the model half-doubts is still read as its likeliest digit, so the
     threshold alone sets how many real digits are given up (fitted on validation digits when training)."""
@@ -31,22 +27,8 @@ def rejected(probabilities: np.ndarray, threshold: float, inputs: np.ndarray | N
     if probabilities.shape[1] > NOT_DIGIT:
         refused = probabilities[:, NOT_DIGIT] > threshold
     if inputs is not None:
-        refused = refused | lying_flat(inputs)
+        refused = refused | refused_shapes(inputs)
     return refused
-
-
-def lying_flat(inputs: np.ndarray) -> np.ndarray:
-    """(N,) bool: each (N, 28, 28) model input is one straight stroke lying more than LYING degrees off vertical.
-
-    A model that never saw such strokes reads them as a slanted 1 with 99% (an arrow, a dash at 60 degrees);
-    the ink's second moments say how line-like it is and which way it lies."""
-    flat = np.zeros(len(inputs), bool)
-    for i, ink in enumerate(inputs):
-        m = cv2.moments(np.asarray(ink, np.float32))  # an image's moments: in C, a few microseconds
-        spread, skew = m["mu20"] - m["mu02"], 2 * m["mu11"]
-        off_vertical = 90 - abs(math.degrees(math.atan2(skew, spread)) / 2)
-        flat[i] = off_vertical > LYING and math.hypot(spread, skew) > LINE_LIKE * (m["mu20"] + m["mu02"])
-    return flat
 
 
 def reject_threshold(model_path: str | Path) -> float:

@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 
 from digitcore import runtime
-from digitcore.evaluate import lying_flat, pair_threshold, reject_threshold, rejected
+from digitcore.evaluate import pair_threshold, reject_threshold, rejected
 from digitcore.images import as_array
 from digitcore.preprocess import find_ink, to_field
 from digitcore.runtime import ModelError
 from digitcore.segment import split_digits
+from digitcore.shapes import refused_shapes
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.keras"  # what train writes
 DEFAULT_ONNX = DEFAULT_MODEL.with_suffix(".onnx")  # what is served: exported from DEFAULT_MODEL (digits.json says so)
@@ -27,7 +28,7 @@ MAX_DIGITS = 30  # a longer "number" is scribble or text: answered at once, not 
 class Digit:
     """One digit of a reading. label: 0-9, or None when this piece is not a digit; probabilities: (10,) over
     the digits, summing to 1 (the closest digits, even when rejected); not_digit: the model's probability that
-    the piece is no digit at all (1 for a straight stroke lying flat, refused by its shape); model_input: the
+    the piece is no digit at all (1 for a shape refused by its geometry: a stroke lying flat, an arrow); model_input: the
     (28, 28) float32 picture the model saw; box: (x, y, w, h) in the original picture's pixels."""
 
     label: int | None
@@ -174,9 +175,9 @@ class Recognizer:
         # An 11-class model's last output is "not a digit"; a 10-class model never rejects.
         not_digit = scores[:, 10] if scores.shape[1] > 10 else np.zeros(len(scores), np.float32)
         digits = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-12)
-        lying = lying_flat(model_inputs)  # refused by its shape, whatever the model says: surely not a digit
-        refused = rejected(scores, self.reject_threshold) | lying
-        not_digit = np.where(lying, 1.0, not_digit)
+        shaped = refused_shapes(model_inputs)  # a dash or an arrow, whatever the model says: surely not a digit
+        refused = rejected(scores, self.reject_threshold) | shaped
+        not_digit = np.where(shaped, 1.0, not_digit)
         return [
             (None if r else int(d.argmax()), d.astype(np.float32), float(n)) for d, n, r in zip(digits, not_digit, refused)
         ]
