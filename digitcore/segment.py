@@ -47,6 +47,8 @@ DOUBT = 0.1  # a piece scoring less than this as one digit is in doubt (the mode
              # no digit, a clumsy single digit as a digit, if unsure)
 LOOP, LOOP_AREA = 0.8, 0.4  # a piece with a hole this wide (of its width) and this big (of its box) is one round
                             # shape (a smiley, a circle): never cut
+ROUND, ROUND_AREA = 0.7, 0.2  # a hole this wide and big (a heart, a house) makes every digit cut from the piece
+                              # need SURE_PART, however wide the piece
 EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
 TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height): wider candidates score less,
                      # and wider neighbours are never joined
@@ -290,11 +292,14 @@ def sure_cut(scores: np.ndarray, mask: np.ndarray, height: float) -> bool:
 
     The lattice only compares a cut with the whole, and a letter, a heart or a cloud reads as no digit whole,
     so any cut wins; but its parts read as doubtful digits, where the digits of a touching number read surely.
-    A piece no wider than one digit (an H, a heart) needs every part sure."""
+    A piece no wider than one digit (an H), or one with a hole across most of it (a heart, a house: two touching
+    digits rarely enclose one), needs every part sure."""
     if np.exp(np.log(np.maximum(scores, 1e-6)).mean()) < SURE_MEAN:
         return False
     left, right = columns(mask)
-    return right - left > CUT_WIDTH * height or scores.min() >= SURE_PART
+    if right - left > CUT_WIDTH * height and not one_loop(mask, ROUND, ROUND_AREA):
+        return True
+    return scores.min() >= SURE_PART
 
 
 def tall_enough(mask: np.ndarray, height: float) -> bool:
@@ -315,7 +320,7 @@ def to_cut(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Score
     return sorted(k for k in wide if not one_loop(masks[k]))
 
 
-def one_loop(mask: np.ndarray) -> bool:
+def one_loop(mask: np.ndarray, wide: float = LOOP, big: float = LOOP_AREA) -> bool:
     """Whether the piece is one round shape: a hole spanning most of its width and filling much of its box (a
     0, a face), so no seam can pass between two digits in it. Two touching digits close smaller holes."""
     contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
@@ -323,7 +328,7 @@ def one_loop(mask: np.ndarray) -> bool:
         return False
     _, _, w, h = cv2.boundingRect(mask.astype(np.uint8))
     holes = [c for c, (*_, parent) in zip(contours, hierarchy[0]) if parent >= 0]
-    return any(cv2.boundingRect(c)[2] >= LOOP * w and cv2.contourArea(c) >= LOOP_AREA * w * h for c in holes)
+    return any(cv2.boundingRect(c)[2] >= wide * w and cv2.contourArea(c) >= big * w * h for c in holes)
 
 
 def candidates(ink: np.ndarray, mask: np.ndarray, cuts: list[np.ndarray], height: float) -> dict[tuple[int, int], np.ndarray]:

@@ -122,7 +122,8 @@ def test_the_scorer_decides_a_cut(mnist_sample):
 
 def test_a_cut_stands_only_when_its_digits_read_surely(mnist_sample):
     """Two touching digits whose halves a judge reads at 0.6 stay whole; at 0.95 they are cut. One digit's width
-    of ink needs every half sure: a heart or an H halves into two doubtful digits."""
+    of ink, or a piece with a hole across most of it, needs every half sure: an H or a heart halves into two
+    doubtful digits."""
     ink, _ = line([ink_of(first_of(mnist_sample, 0)), ink_of(first_of(mnist_sample, 9))], gap=-2)
     judge = lambda sure: lambda maps: np.array([sure if m.shape[1] < 45 else 0.01 for m in maps], np.float32)  # noqa: E731
     assert len(split_digits(ink, judge(0.95))) == 2
@@ -131,6 +132,9 @@ def test_a_cut_stands_only_when_its_digits_read_surely(mnist_sample):
     wide, narrow = np.ones((28, 40), bool), np.ones((28, 20), bool)
     assert sure_cut(np.array([0.95, 0.8]), wide, height) and not sure_cut(np.array([0.95, 0.8]), narrow, height)
     assert not sure_cut(np.array([0.6, 0.7]), wide, height)
+    ring = wide.copy()  # a heart's outline: a hole across most of a piece wider than a digit
+    ring[4:-4, 6:-6] = False
+    assert not sure_cut(np.array([0.95, 0.8]), ring, height) and sure_cut(np.array([0.95, 0.92]), ring, height)
 
 
 # ------------------------------------------------------------------------------------- through the model
