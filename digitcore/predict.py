@@ -28,8 +28,8 @@ MAX_DIGITS = 30  # a longer "number" is scribble or text: answered at once, not 
 class Digit:
     """One digit of a reading. label: 0-9, or None when this piece is not a digit; probabilities: (10,) over
     the digits, summing to 1 (the closest digits, even when rejected); not_digit: the model's probability that
-    the piece is no digit at all (1 for a shape refused by its geometry: a stroke lying flat, an arrow); model_input: the
-    (28, 28) float32 picture the model saw; box: (x, y, w, h) in the original picture's pixels."""
+    the piece is no digit at all (1 for a shape refused by its geometry: a stroke lying flat, an arrow);
+    model_input: the (28, 28) float32 picture the model saw; box: (x, y, w, h) in the original picture's pixels."""
 
     label: int | None
     probabilities: np.ndarray

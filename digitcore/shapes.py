@@ -22,6 +22,9 @@ LINE_LIKE = 0.8  # how elongated ink must be to count as one straight stroke: 0 
 SHAFT, BARB, SYMMETRIC = 0.2, 0.8, 0.7
 TIP, HEAD, TIP_WIDTH = 0.1, 0.35, 0.6
 
+_ys, _xs = (v.ravel().astype(np.float64) for v in np.mgrid[:28, :28])
+_BASIS = np.stack([np.ones_like(_xs), _xs, _ys, _xs * _xs, _xs * _ys, _ys * _ys], axis=1)  # (784, 6): moments' terms
+
 
 def refused_shapes(inputs: np.ndarray) -> np.ndarray:
     """(N,) bool: which (N, 28, 28) model inputs are a stroke lying flat or an arrow: surely not digits."""
@@ -36,10 +39,6 @@ def moments(ink: np.ndarray) -> tuple[float, float, float, float, float, float]:
         return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     x, y = m10 / m00, m01 / m00
     return m00, x, y, m20 - x * m10, m11 - x * m01, m02 - y * m01
-
-
-_ys, _xs = (v.ravel().astype(np.float64) for v in np.mgrid[:28, :28])
-_BASIS = np.stack([np.ones_like(_xs), _xs, _ys, _xs * _xs, _xs * _ys, _ys * _ys], axis=1)  # (784, 6)
 
 
 def quantile(values: np.ndarray, q: float) -> float:
@@ -77,8 +76,8 @@ def arrow(ink: np.ndarray) -> bool:
     theta = 0.5 * math.atan2(2 * b, a - c)  # the shaft's direction
     x, y = xs - cx, ys - cy
     along = x * math.cos(theta) + y * math.sin(theta)
-    across = np.abs(y * math.cos(theta) - x * math.sin(theta))
-    signed = y * math.cos(theta) - x * math.sin(theta)
+    signed = y * math.cos(theta) - x * math.sin(theta)  # across the shaft, one side negative
+    across = np.abs(signed)
     low, high = along.min(), along.max()
     length = high - low
     middle = np.abs(along - (high + low) / 2) < 0.2 * length
