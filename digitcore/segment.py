@@ -11,7 +11,8 @@ Three steps, each on boolean masks over the ink map:
      Each chosen cut is then tried again along curved seams, and with the neighbours sharing the strokes
      where they overlap, and moved where both sides read more surely. A cut stands only when its digits
      read surely in their own right (sure_cut): a letter or a heart reads as no digit whole, so any cut of
-     it beats the whole, but its halves read as doubtful digits.
+     it beats the whole, but its halves read as doubtful digits; and not when two neighbours are straight
+     strokes leaning apart (leaning_apart: a V cut at its point reads as "11").
 The model is never imported: the caller passes `score`, which says how surely each soft ink map is one digit.
 Judging is batched: at most one call for the joins, one for the doubts and one for the cuts of a line, and two
 for each cut refined. Rows of ink separated by blank rows are lines, read top to bottom, each left to right,
@@ -19,6 +20,7 @@ as one sequence.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import cv2
@@ -49,6 +51,8 @@ LOOP, LOOP_AREA = 0.8, 0.4  # a piece with a hole this wide (of its width) and t
                             # shape (a smiley, a circle): never cut
 ROUND, ROUND_AREA = 0.7, 0.2  # a hole this wide and big (a heart, a house) makes every digit cut from the piece
                               # need SURE_PART, however wide the piece
+STRAIGHT, APART = 0.8, 40.0  # neighbours this line-like (0 a disc, 1 a line) leaning this many degrees apart
+                             # are one V, not two 1s
 EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
 TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height): wider candidates score less,
                      # and wider neighbours are never joined
@@ -243,7 +247,7 @@ def sure_chain(ink: np.ndarray, judged: dict, crossings: list[float], mask: np.n
     chain = best_chain(judged, crossings, height) or [mask]
     if len(chain) > 1:
         chain = refine_cuts(ink, chain, height, score)
-    if len(chain) > 1 and not sure_cut(score([crop(ink, m) for m in chain]), mask, height):
+    if len(chain) > 1 and (leaning_apart(chain) or not sure_cut(score([crop(ink, m) for m in chain]), mask, height)):
         return [mask]
     return chain
 
@@ -300,6 +304,21 @@ def sure_cut(scores: np.ndarray, mask: np.ndarray, height: float) -> bool:
     if right - left > CUT_WIDTH * height and not one_loop(mask, ROUND, ROUND_AREA):
         return True
     return scores.min() >= SURE_PART
+
+
+def leaning_apart(chain: list[np.ndarray]) -> bool:
+    """Whether two neighbours of a chain are both straight strokes leaning APART degrees or more from each other:
+    a V or a caret cut at its point, each half read as a 1. One writer's 1s lean alike."""
+    slants = []
+    for m in chain:
+        mo = cv2.moments(m.astype(np.uint8), binaryImage=True)
+        spread, skew = mo["mu20"] - mo["mu02"], 2 * mo["mu11"]
+        line_like = math.hypot(spread, skew) > STRAIGHT * max(mo["mu20"] + mo["mu02"], 1e-9)
+        slants.append(math.degrees(math.atan2(skew, spread)) / 2 if line_like else None)  # the stroke's direction
+    for a, b in zip(slants, slants[1:]):
+        if a is not None and b is not None and abs((a - b + 90) % 180 - 90) >= APART:
+            return True
+    return False
 
 
 def tall_enough(mask: np.ndarray, height: float) -> bool:

@@ -170,6 +170,15 @@ def test_an_arrow_is_not_a_digit_and_a_one_with_flag_or_foot_still_is(recognizer
     assert recognizer.predict(line(5)).label == 1
 
 
+def test_a_v_is_not_read_as_eleven(recognizer):
+    # Cut at its point, each half of a V reads as a 1 at 99%; halves leaning 40 degrees apart stay one piece.
+    for points in (((88, 80), (200, 320), (312, 80)), ((88, 320), (200, 80), (312, 320))):  # V and caret
+        picture = np.full((400, 400, 3), 255, np.uint8)
+        cv2.polylines(picture, [np.array(points)], False, (0, 0, 0), 16, cv2.LINE_AA)
+        reading = recognizer.read(picture)
+        assert reading.number is None and reading.reason == "not a digit", reading.number
+
+
 def test_no_mnist_digit_is_an_arrow(mnist_sample):
     x, _ = mnist_sample
     assert not shapes.refused_shapes(x / np.float32(255)).any()

@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 
-from digitcore.segment import MAX_PIECES, split_digits, sure_cut
+from digitcore.segment import MAX_PIECES, leaning_apart, split_digits, sure_cut
 
 SCALE = 2  # MNIST's 28 px digits drawn at 56 px: the size a number's digits have in the 256 px ink map
 
@@ -135,6 +135,20 @@ def test_a_cut_stands_only_when_its_digits_read_surely(mnist_sample):
     ring = wide.copy()  # a heart's outline: a hole across most of a piece wider than a digit
     ring[4:-4, 6:-6] = False
     assert not sure_cut(np.array([0.95, 0.8]), ring, height) and sure_cut(np.array([0.95, 0.92]), ring, height)
+
+
+def stroke(height: int, width: int, top: int, bottom: int) -> np.ndarray:
+    """A boolean mask (height, width) of a straight 5 px stroke from column top at row 0 to column bottom."""
+    m = np.zeros((height, width), np.uint8)
+    cv2.line(m, (top, 0), (bottom, height - 1), 1, 5)
+    return m.astype(bool)
+
+
+def test_halves_of_a_v_lean_apart_and_a_writers_two_ones_do_not():
+    v_left, v_right = stroke(60, 60, 5, 30), stroke(60, 60, 55, 30)  # each 23 degrees off vertical, meeting below
+    assert leaning_apart([v_left, v_right])
+    assert not leaning_apart([stroke(60, 60, 15, 5), stroke(60, 60, 45, 35)])  # two 1s slanted alike
+    assert not leaning_apart([stroke(60, 60, 15, 20), stroke(60, 60, 40, 30)])  # 14 degrees apart: a writer's wobble
 
 
 # ------------------------------------------------------------------------------------- through the model
