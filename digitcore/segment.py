@@ -20,13 +20,13 @@ as one sequence.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import cv2
 import numpy as np
 
 from digitcore.preprocess import stroke_width
+from digitcore.shapes import LINE_LIKE, straightness
 
 Box = tuple[int, int, int, int]  # x, y, w, h in the ink map's pixels
 Piece = tuple[np.ndarray, Box]  # (h, w) float32 soft ink of one digit, and where it sits in the map
@@ -51,8 +51,7 @@ LOOP, LOOP_AREA = 0.8, 0.4  # a piece with a hole this wide (of its width) and t
                             # shape (a smiley, a circle): never cut
 ROUND, ROUND_AREA = 0.7, 0.2  # a hole this wide and big (a heart, a house) makes every digit cut from the piece
                               # need SURE_PART, however wide the piece
-STRAIGHT, APART = 0.8, 40.0  # neighbours this line-like (0 a disc, 1 a line) leaning this many degrees apart
-                             # are one V, not two 1s
+APART = 40.0  # neighbours as line-like as a stroke (shapes.LINE_LIKE) leaning this many degrees apart are one V
 EDGE = 0.15  # a cut leaves at least this (of the line's height) on either side
 TYPICAL_WIDTH = 0.9  # digits are at most about this wide (of the line's height): wider candidates score less,
                      # and wider neighbours are never joined
@@ -311,14 +310,10 @@ def leaning_apart(chain: list[np.ndarray]) -> bool:
     a V or a caret cut at its point, each half read as a 1. One writer's 1s lean alike."""
     slants = []
     for m in chain:
-        mo = cv2.moments(m.astype(np.uint8), binaryImage=True)
-        spread, skew = mo["mu20"] - mo["mu02"], 2 * mo["mu11"]
-        line_like = math.hypot(spread, skew) > STRAIGHT * max(mo["mu20"] + mo["mu02"], 1e-9)
-        slants.append(math.degrees(math.atan2(skew, spread)) / 2 if line_like else None)  # the stroke's direction
-    for a, b in zip(slants, slants[1:]):
-        if a is not None and b is not None and abs((a - b + 90) % 180 - 90) >= APART:
-            return True
-    return False
+        elongation, direction = straightness(cv2.moments(m.astype(np.uint8), binaryImage=True))
+        slants.append(direction if elongation > LINE_LIKE else None)
+    return any(a is not None and b is not None and abs((a - b + 90) % 180 - 90) >= APART
+               for a, b in zip(slants, slants[1:]))
 
 
 def tall_enough(mask: np.ndarray, height: float) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 # A straight stroke lying flatter than this (degrees off vertical) is a dash or an arrow, not a 1: of MNIST's
@@ -22,23 +23,17 @@ LINE_LIKE = 0.8  # how elongated ink must be to count as one straight stroke: 0 
 SHAFT, BARB, SYMMETRIC = 0.2, 0.8, 0.7
 TIP, HEAD, TIP_WIDTH = 0.1, 0.35, 0.6
 
-_ys, _xs = (v.ravel().astype(np.float64) for v in np.mgrid[:28, :28])
-_BASIS = np.stack([np.ones_like(_xs), _xs, _ys, _xs * _xs, _xs * _ys, _ys * _ys], axis=1)  # (784, 6): moments' terms
-
 
 def refused_shapes(inputs: np.ndarray) -> np.ndarray:
     """(N,) bool: which (N, 28, 28) model inputs are a stroke lying flat or an arrow: surely not digits."""
     return lying_flat(inputs) | np.array([arrow(ink) for ink in inputs], bool)
 
 
-def moments(ink: np.ndarray) -> tuple[float, float, float, float, float, float]:
-    """(mass, x centre, y centre, mu20, mu11, mu02) of a (28, 28) ink map: its second moments about the centre,
-    as cv2.moments gives them, in one small matrix product."""
-    m00, m10, m01, m20, m11, m02 = (float(v) for v in np.asarray(ink, np.float64).ravel() @ _BASIS)
-    if m00 <= 0:
-        return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
-    x, y = m10 / m00, m01 / m00
-    return m00, x, y, m20 - x * m10, m11 - x * m01, m02 - y * m01
+def straightness(m: dict) -> tuple[float, float]:
+    """(elongation, direction) of ink from its cv2.moments: 0 for a disc to 1 for a line, and the angle of its
+    long axis from the x axis in degrees (-90 to 90, y pointing down)."""
+    spread, skew, total = m["mu20"] - m["mu02"], 2 * m["mu11"], m["mu20"] + m["mu02"]
+    return math.hypot(spread, skew) / max(total, 1e-12), math.degrees(math.atan2(skew, spread)) / 2
 
 
 def quantile(values: np.ndarray, q: float) -> float:
@@ -51,30 +46,27 @@ def quantile(values: np.ndarray, q: float) -> float:
 
 
 def lying_flat(inputs: np.ndarray) -> np.ndarray:
-    """(N,) bool: each (N, 28, 28) model input is one straight stroke lying more than LYING degrees off vertical.
-
-    The ink's second moments say how line-like it is and which way it lies."""
+    """(N,) bool: each (N, 28, 28) model input is one straight stroke lying more than LYING degrees off vertical."""
     flat = np.zeros(len(inputs), bool)
     for i, ink in enumerate(inputs):
-        _, _, _, mu20, mu11, mu02 = moments(ink)
-        spread, skew = mu20 - mu02, 2 * mu11
-        off_vertical = 90 - abs(math.degrees(math.atan2(skew, spread)) / 2)
-        flat[i] = off_vertical > LYING and math.hypot(spread, skew) > LINE_LIKE * (mu20 + mu02)
+        elongation, direction = straightness(cv2.moments(np.asarray(ink, np.float32)))
+        flat[i] = 90 - abs(direction) > LYING and elongation > LINE_LIKE
     return flat
 
 
 def arrow(ink: np.ndarray) -> bool:
     """Whether one (28, 28) model input is a straight shaft with an arrowhead at one end (any direction)."""
-    strong = np.where(ink > 0.3, ink, 0)
-    mass, cx, cy, a, b, c = moments(strong)  # most digits stop here: not a shaft
-    half_sum, half_diff = (a + c) / 2, math.hypot((a - c) / 2, b)
-    if mass <= 0 or half_sum + half_diff <= 0 or math.sqrt(max(half_sum - half_diff, 0) / (half_sum + half_diff)) > SHAFT:
+    strong = np.where(ink > 0.3, ink, 0).astype(np.float32)
+    m = cv2.moments(strong)
+    elongation, direction = straightness(m)
+    # A width SHAFT of the length is a ratio of the axes' spreads SHAFT**2: most digits stop here, not a shaft.
+    if m["m00"] <= 0 or elongation < (1 - SHAFT**2) / (1 + SHAFT**2):
         return False
     ys, xs = np.nonzero(strong)
     if len(xs) < 10:
         return False
-    theta = 0.5 * math.atan2(2 * b, a - c)  # the shaft's direction
-    x, y = xs - cx, ys - cy
+    theta = math.radians(direction)
+    x, y = xs - m["m10"] / m["m00"], ys - m["m01"] / m["m00"]
     along = x * math.cos(theta) + y * math.sin(theta)
     signed = y * math.cos(theta) - x * math.sin(theta)  # across the shaft, one side negative
     across = np.abs(signed)
