@@ -67,10 +67,10 @@ def recognizer() -> Recognizer:
 
 @functools.cache
 def model_hash() -> str:
-    """SHA-256 of the served model files, kept with each correction: the full network's, and the fast one's after
-    a '+' when both answer (a .keras served by --model is hashed as that file)."""
+    """SHA-256 of the served model files, kept with each correction: the full network's, then after a '+' each of
+    the fast one's and the string network's that is served (a .keras served by --model is hashed as that file)."""
     served = recognizer()
-    return "+".join(file_hash(m.name) for m in (served.model, served.fast) if m is not None)
+    return "+".join(file_hash(m.name) for m in (served.model, served.fast, served.strings) if m is not None)
 
 
 def read_picture(picture: Any) -> tuple[np.ndarray | None, Reading | None]:

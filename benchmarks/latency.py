@@ -49,12 +49,12 @@ def photo_rgb(width: int = 1024, height: int = 768) -> np.ndarray:
     return np.clip(paper, 0, 255).astype(np.uint8)
 
 
-def number_sketch_rgba(side: int = 800, number: str = "204719") -> np.ndarray:
-    """A six-digit number in black 16 px strokes across a transparent canvas, digits a stroke or two apart, as
-    Gradio's sketchpad hands it over."""
+def number_sketch_rgba(side: int = 800, number: str = "204719", step: float = 7 / 48) -> np.ndarray:
+    """A number in black 16 px strokes across a transparent canvas, each digit `step` of the side after the last
+    (7/48: a stroke or two apart; 0.075: each written into the next), as Gradio's sketchpad hands it over."""
     canvas = np.zeros((side, side, 4), np.uint8)
     for k, digit in enumerate(number):
-        x = side // 16 + k * side * 7 // 48
+        x = side // 16 + round(k * side * step)
         cv2.putText(canvas, digit, (x, side * 5 // 8), cv2.FONT_HERSHEY_SIMPLEX, side / 200, (0, 0, 0, 255), 16, cv2.LINE_AA)
     return canvas
 
@@ -98,12 +98,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--model", default=None, help="a .onnx or .keras model served alone (default: models/digits.onnx with digits-fast.onnx first)")
     parser.add_argument("--fast", default=None, help="with --model: a fast model that answers its sure cases first")
+    parser.add_argument("--strings", default=None, help="a string network for touching digits (default: models/strings.onnx without --model; 'none': without)")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="MNIST .npz for the batch figure (skipped if missing)")
     parser.add_argument("--original", action="store_true", help="also time the original way (imports TensorFlow)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    recognizer = Recognizer.load(args.model, fast=args.fast)
+    recognizer = Recognizer.load(args.model, fast=args.fast, strings=args.strings)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; model loaded in {time.perf_counter() - started:.1f} s")
     sketch, photo = sketch_rgba(), photo_rgb()
     assert recognizer.predict(sketch).label == 3 and recognizer.predict(photo).label == 7, "benchmark inputs misread"
@@ -151,6 +152,9 @@ def main(argv: list[str] | None = None) -> None:
     number = number_sketch_rgba()
     assert recognizer.read(number).number == "204719", "number benchmark input misread"
     print(f"\n{row('Recognizer.read, 6-digit 800x800 sketch', timings(lambda: recognizer.read(number), args.runs))}")
+    touching = number_sketch_rgba(number="1975", step=0.075)  # each digit into the next
+    print(f"{row('Recognizer.read, 4 touching digits', timings(lambda: recognizer.read(touching), args.runs))}"
+          f"   (read as {recognizer.read(touching).number})")
     print(row("Recognizer.predict, one-digit sketch (again)", timings(lambda: recognizer.predict(sketch), args.runs)))
 
     if Path(args.data).is_file():

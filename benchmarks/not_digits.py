@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     """Generate every held-out kind in both media, score it, print the table; returns the exit code."""
     args = parse_args(argv)
     started = time.perf_counter()
-    recognizer = load_recognizer(args.model, fast=args.fast)
+    recognizer = load_recognizer(args.model, fast=args.fast, strings=args.strings)
     if recognizer is None:
         return 2
     if recognizer.classes < 11:

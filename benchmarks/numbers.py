@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     """Generate every kind, score it both ways, print the table; returns the exit code."""
     args = parse_args(argv)
     started = time.perf_counter()
-    recognizer = load_recognizer(args.model, args.data, args.fast)
+    recognizer = load_recognizer(args.model, args.data, args.fast, args.strings)
     if recognizer is None:
         return 2
     results = {}

@@ -404,6 +404,8 @@ def add_set_options(parser: argparse.ArgumentParser, n: int, kinds: tuple[str, .
                             help="mnist.npz; only its test split is used (default: %(default)s)")
     parser.add_argument("--model", type=Path, help="a .onnx or .keras model, served alone (default: Recognizer.load()'s: models/digits.onnx, digits-fast.onnx first)")
     parser.add_argument("--fast", type=Path, help="with --model: a fast .onnx or .keras model that answers its sure cases first")
+    parser.add_argument("--strings", type=Path, help="a string network that reads touching digits whole (default: models/strings.onnx "
+                        "without --model; 'none': read without one)")
     parser.add_argument("--show-errors", type=Path, metavar="DIR", help="write the misread pictures beside what the model saw")
 
 
@@ -418,7 +420,7 @@ def check_set_options(parser: argparse.ArgumentParser, args: argparse.Namespace,
             parser.error(f"unknown kind(s) {unknown}; choose from {', '.join(kinds)}")
 
 
-def load_recognizer(model: Path | None, data: Path | None = None, fast: Path | None = None) -> Any:
+def load_recognizer(model: Path | None, data: Path | None = None, fast: Path | None = None, strings: Path | None = None) -> Any:
     """The Recognizer to measure, or None after printing why not (a wrong MNIST path is reported before the model loads)."""
     from digitcore import ModelError, Recognizer
     from digitcore.data import DataError
@@ -426,7 +428,7 @@ def load_recognizer(model: Path | None, data: Path | None = None, fast: Path | N
     try:
         if data is not None:
             mnist_test(data)
-        return Recognizer.load(model, fast=fast)
+        return Recognizer.load(model, fast=fast, strings=strings)
     except (ModelError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return None
@@ -446,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     """Generate every kind, score it both ways, print the table; returns the exit code."""
     args = parse_args(argv)
     started = time.perf_counter()
-    recognizer = load_recognizer(args.model, args.data, args.fast)
+    recognizer = load_recognizer(args.model, args.data, args.fast, args.strings)
     if recognizer is None:
         return 2
     generating = scoring = 0.0

@@ -1,4 +1,4 @@
-"""Command line: python -m digitcore {train, evaluate, predict, export, pair, corrections} ..."""
+"""Command line: python -m digitcore {train, train-strings, evaluate, predict, export, pair, corrections} ..."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter is not for users
 
 from digitcore.corrections import WEIGHT  # noqa: E402
-from digitcore.predict import DEFAULT_FAST, DEFAULT_MODEL  # noqa: E402
+from digitcore.predict import DEFAULT_FAST, DEFAULT_MODEL, DEFAULT_STRINGS  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--extra", metavar="DB", help="also train on the corrections in this database (a share held out to score)")
     p.add_argument("--extra-weight", type=int, default=WEIGHT, help="times each correction is seen per epoch (default: %(default)s)")
 
+    p = commands.add_parser("train-strings", help="train the string network that reads touching digits whole, and export it")
+    p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
+    p.add_argument("--out", default=str(DEFAULT_STRINGS), help="where to save the .keras file (default: %(default)s)")
+    p.add_argument("--strings", type=int, default=150_000, help="synthetic strings made from MNIST train digits (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--seed", type=int, default=42, help="fixes the strings and the validation digits, as train's seed does")
+
     p = commands.add_parser("evaluate", help="accuracy, loss and calibration of a model on the MNIST test split")
     p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
     p.add_argument("--model", help="a .onnx or .keras file (default: models/digits.onnx, and digits-fast.onnx first for its sure cases); a named file is served alone")
@@ -42,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("predict", help="label and probabilities for each picture file")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--model", help="a .onnx or .keras file (default: models/digits.onnx, and digits-fast.onnx first for its sure cases); a named file is served alone")
+    p.add_argument("--strings", help="the string network for touching digits (default: models/strings.onnx without --model; 'none': without)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
     p = commands.add_parser("corrections", help="review the corrections people gave the app: counts and pictures")
@@ -57,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42, help="the seed both models were trained with: it fixes the validation split")
 
     args = parser.parse_args(argv)
-    run = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict, "export": run_export,
+    run = {"train": run_train, "train-strings": run_train_strings, "evaluate": run_evaluate, "predict": run_predict, "export": run_export,
            "pair": run_pair, "corrections": run_corrections}
     try:
         return run[args.command](args)
@@ -135,7 +143,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from digitcore.preprocess import InvalidImage
 
     try:
-        recognizer = Recognizer.load(args.model)
+        recognizer = Recognizer.load(args.model, strings=args.strings)
     except _user_errors() as e:
         raise UserError(e) from e
     failures = 0
@@ -164,6 +172,17 @@ def describe(reading) -> str:
         return f"{reading.number}  ({len(reading.digits)} digits, least sure {min(d.confidence for d in reading.digits):.3f})"
     top = sorted(enumerate(reading.probabilities), key=lambda dq: -dq[1])[:3]
     return f"{reading.number}  (" + ", ".join(f"{d}: {q:.3f}" for d, q in top) + ")"
+
+def run_train_strings(args: argparse.Namespace) -> int:
+    from digitcore.train_strings import train
+
+    try:
+        metrics = train(args.data, Path(args.out), args.strings, args.epochs, args.seed)
+    except _user_errors() as e:
+        raise UserError(e) from e
+    print(json.dumps(metrics, indent=2))
+    return 0
+
 
 def run_export(args: argparse.Namespace) -> int:
     from digitcore.export import export

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from digitcore import runtime
-from digitcore.runtime import CLASSES, ModelError
+from digitcore.runtime import DIGITS, STRINGS, Contract, ModelError
 
 AGREE = 1e-5  # largest difference allowed between Keras's and ONNX Runtime's probabilities
 
@@ -47,8 +47,14 @@ def import_keras():
     return keras
 
 
+def contract_of(path: str | Path) -> Contract:
+    """Which contract a model file keeps: the string model's (models/strings.*) or a digit model's."""
+    return STRINGS if Path(path).stem.startswith("strings") else DIGITS
+
+
 def load_keras(path: str | Path) -> Any:
-    """A .keras model that keeps the contract (N, 28, 28, 1) -> (N, 10 or 11); ModelError naming the file otherwise."""
+    """A .keras model that keeps its contract (a digit model: (N, 28, 28, 1) -> (N, 10 or 11)); ModelError naming
+    the file otherwise."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (train one with: python -m digitcore train --out {path})")
@@ -62,16 +68,18 @@ def load_keras(path: str | Path) -> Any:
             model = keras.models.load_model(path, compile=False)
     except Exception as e:  # Keras raises many kinds for a damaged file; to a user they mean one thing
         raise ModelError(f"{path}: not a readable Keras model file ({type(e).__name__}: {e})") from None
-    if tuple(model.input_shape) != (None, 28, 28, 1) or tuple(model.output_shape) not in ((None, c) for c in CLASSES):
+    shape_in, shapes_out = contract_of(path)
+    if tuple(model.input_shape) != (None, *shape_in) or tuple(model.output_shape) not in ((None, *o) for o in shapes_out):
+        wanted = " or ".join(str((None, *o)) for o in shapes_out)
         raise ModelError(f"{path}: the model takes {model.input_shape} and gives {model.output_shape}; "
-                         "expected (None, 28, 28, 1) -> (None, 10) or (None, 11)")
+                         f"expected {(None, *shape_in)} -> {wanted}")
     return model
 
 
 def write_onnx(model: Any, path: str | Path) -> None:
     """Save a Keras model as ONNX through Keras's own exporter (tf2onnx), batch size left free."""
     keras = import_keras()
-    spec = keras.InputSpec(shape=(None, 28, 28, 1), dtype="float32", name="image")
+    spec = keras.InputSpec(shape=(None, *model.input_shape[1:]), dtype="float32", name="image")
     with quiet_native_stderr(), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # Keras's tf2onnx patch probes np.object; nothing for users
         model.export(str(path), format="onnx", verbose=False, input_signature=[spec])
@@ -79,7 +87,7 @@ def write_onnx(model: Any, path: str | Path) -> None:
 
 def check_agreement(model: Any, served: runtime.OnnxModel) -> float:
     """Largest difference between Keras's and the ONNX model's probabilities on 64 fixed random inputs; ModelError past AGREE."""
-    x = np.random.default_rng(0).random((64, 28, 28, 1), np.float32)
+    x = np.random.default_rng(0).random((64, *model.input_shape[1:]), np.float32)
     gap = float(np.abs(served(x) - model(x, training=False).numpy()).max())
     if gap > AGREE:
         raise ModelError(f"{served.name}: its outputs differ from Keras's by {gap:.1e} (more than {AGREE:.0e})")
@@ -93,7 +101,7 @@ def onnx_bytes(keras_path: str | Path) -> bytes:
         path = Path(folder) / "model.onnx"
         write_onnx(model, path)
         data = path.read_bytes()
-    check_agreement(model, runtime.OnnxModel(data, str(keras_path)))
+    check_agreement(model, runtime.OnnxModel(data, str(keras_path), contract=contract_of(keras_path)))
     return data
 
 
@@ -104,7 +112,7 @@ def export(keras_path: str | Path, onnx_path: str | Path | None = None) -> dict:
     model = load_keras(keras_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     write_onnx(model, onnx_path)
-    gap = check_agreement(model, runtime.load(onnx_path))
+    gap = check_agreement(model, runtime.load(onnx_path, contract=contract_of(keras_path)))
     record = {
         "onnx": os.path.relpath(onnx_path, keras_path.parent),
         "onnx_sha256": runtime.sha256(onnx_path),

@@ -12,16 +12,21 @@ from digitcore.evaluate import pair_threshold, reject_threshold, rejected
 from digitcore.images import as_array
 from digitcore.preprocess import find_ink, to_field
 from digitcore.runtime import ModelError
-from digitcore.segment import split_digits
+from digitcore.segment import Piece, split_digits, touching_runs
 from digitcore.shapes import refused_shapes
+from digitcore.strings import NOT_DIGIT as STRING_NOT_DIGIT, StringReading, boundaries, decode, to_strip, window
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.keras"  # what train writes
 DEFAULT_ONNX = DEFAULT_MODEL.with_suffix(".onnx")  # what is served: exported from DEFAULT_MODEL (digits.json says so)
 DEFAULT_FAST = DEFAULT_MODEL.with_name("digits-fast.keras")  # the quick network that answers the sure cases first
+DEFAULT_STRINGS = DEFAULT_MODEL.with_name("strings.keras")  # the network that reads touching digits whole
 SURE = 0.95  # the fast model's answer stands when its top probability is at least this; otherwise both models read
 NO_DIGIT = np.full(10, 0.1, np.float32)  # what "no digit" reports: no class preferred
 EMPTY, NOT_A_DIGIT, TOO_MANY = "empty", "not a digit", "too many pieces"  # why a reading has no number
 MAX_DIGITS = 30  # a longer "number" is scribble or text: answered at once, not read piece by piece
+WIDE_PIECE = 1.0  # a piece left whole this wide (of its height) may still be digits written into each other
+ONE_SURE = 0.9  # ... unless the digit network reads it at least this surely as one digit
+STRING_SURE = 0.7  # a run read whole replaces its digits when every symbol of it reads at least this surely
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,8 @@ class Digit:
     """One digit of a reading. label: 0-9, or None when this piece is not a digit; probabilities: (10,) over
     the digits, summing to 1 (the closest digits, even when rejected); not_digit: the model's probability that
     the piece is no digit at all (1 for a shape refused by its geometry: a stroke lying flat, an arrow);
-    model_input: the (28, 28) float32 picture the model saw; box: (x, y, w, h) in the original picture's pixels."""
+    model_input: the (28, 28) float32 picture the model saw (for a digit the string network read, its slice of
+    the ink preprocessed the same way); box: (x, y, w, h) in the original picture's pixels."""
 
     label: int | None
     probabilities: np.ndarray
@@ -103,21 +109,24 @@ def run_batches(model: runtime.OnnxModel, inputs: np.ndarray, batch_size: int) -
 class Recognizer:
     """A loaded model and the one predict that everything (CLI, app, benchmarks) calls."""
 
-    def __init__(self, model: runtime.OnnxModel, reject_threshold: float = 0.5, fast: runtime.OnnxModel | None = None):
+    def __init__(self, model: runtime.OnnxModel, reject_threshold: float = 0.5, fast: runtime.OnnxModel | None = None,
+                 strings: runtime.OnnxModel | None = None):
         if fast is not None and fast.classes != model.classes:
             raise ModelError(f"{fast.name} gives {fast.classes} classes, {model.name} {model.classes}: they cannot be paired")
         self.model = model
         self.fast = fast  # optional: answers first, and the full model reads only what it is unsure of
+        self.strings = strings  # optional: reads runs of touching digits whole (digitcore/strings.py)
         self.reject_threshold = reject_threshold  # "not a digit" above this probability of the 11th class
         # At least the threshold, so a sure "not a digit" from the fast model is rejected like the full model's.
         self.sure = max(SURE, reject_threshold)
         self.classes: int = model.classes  # 10 digits, or 11 with "not a digit"
-        for warming in (model, fast):  # warm up now, not on the first user's request
-            if warming is not None:
-                warming(np.zeros((1, *runtime.INPUT_SHAPE), np.float32))
+        for warming, shape in ((model, runtime.INPUT_SHAPE), (fast, runtime.INPUT_SHAPE), (strings, runtime.STRINGS[0])):
+            if warming is not None:  # warm up now, not on the first user's request
+                warming(np.zeros((1, *shape), np.float32))
 
     @classmethod
-    def load(cls, path: str | Path | None = None, threads: int = 1, fast: str | Path | None = None) -> "Recognizer":
+    def load(cls, path: str | Path | None = None, threads: int = 1, fast: str | Path | None = None,
+             strings: str | Path | None = None) -> "Recognizer":
         """The served models, loaded once; never imports TensorFlow unless given a .keras file.
 
         None: models/digits.onnx with models/digits-fast.onnx answering first (when present), each checked
@@ -126,16 +135,21 @@ class Recognizer:
         a .json beside it records an export). A .keras path: exported to ONNX on the fly and checked against
         Keras, so exactly that file is served by the same runtime (needs TensorFlow and tf2onnx). A pair rejects
         by the threshold fitted for it (evaluate.pair_threshold), a model alone by its own.
+        strings: the string network that reads touching digits whole (with path None: models/strings.onnx, when
+        present; "none" reads without one).
         threads: ONNX Runtime's threads per call; 1 suits one digit at a time in a server, 2 a big batch."""
         if path is None:
-            path, default_fast = DEFAULT_ONNX, DEFAULT_FAST.with_suffix(".onnx")
+            path, default_fast, default_strings = DEFAULT_ONNX, DEFAULT_FAST.with_suffix(".onnx"), DEFAULT_STRINGS.with_suffix(".onnx")
             fast = fast or (default_fast if default_fast.is_file() else None)
+            strings = strings or (default_strings if default_strings.is_file() else None)
+        strings = None if str(strings) == "none" else strings
         model = cls.open_model(path, threads)
         threshold = pair_threshold(path, fast) if fast else reject_threshold(path)
-        return cls(model, threshold, cls.open_model(fast, threads) if fast else None)
+        return cls(model, threshold, cls.open_model(fast, threads) if fast else None,
+                   cls.open_model(strings, threads, runtime.STRINGS) if strings else None)
 
     @staticmethod
-    def open_model(path: str | Path, threads: int = 1) -> runtime.OnnxModel:
+    def open_model(path: str | Path, threads: int = 1, contract: runtime.Contract = runtime.DIGITS) -> runtime.OnnxModel:
         """One .onnx or .keras file as a runtime model (see load)."""
         path = Path(path)
         if path.suffix == ".keras":
@@ -143,11 +157,11 @@ class Recognizer:
                 raise ModelError(f"{path}: model file not found (train one with: python -m digitcore train --out {path})")
             from digitcore.export import onnx_bytes  # imports TensorFlow: only for a .keras file
 
-            return runtime.OnnxModel(onnx_bytes(path), str(path), threads)
+            return runtime.OnnxModel(onnx_bytes(path), str(path), threads, contract)
         if path.suffix != ".onnx":
             raise ModelError(f"{path}: expected a .onnx or .keras model file")
         recorded = path.with_suffix(".json").is_file()  # exported here by digitcore: hold it to what was recorded
-        return runtime.load(path, path.with_suffix(".keras") if recorded else None, threads)
+        return runtime.load(path, path.with_suffix(".keras") if recorded else None, threads, contract)
 
     def probabilities(self, inputs: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """(N, 28, 28) float32 model inputs -> (N, classes) probabilities, in batches that keep memory small.
@@ -202,15 +216,40 @@ class Recognizer:
         pieces = split_digits(ink.strength, lambda maps: self.piece_scores(maps, judged))
         if len(pieces) > MAX_DIGITS:
             return Reading(None, (), TOO_MANY)
-        digits = tuple(
-            Digit(label, probabilities, not_digit, model_input, ink.box_in_picture(*box))
+        digits = [
+            Digit(label, probabilities, not_digit, model_input, box)
             for (model_input, (label, probabilities, not_digit)), (_, box) in zip(
                 self.judge([piece for piece, _ in pieces], judged), pieces
             )
-        )
+        ]
+        if self.strings is not None:
+            digits = self.read_touching(pieces, digits)
+        digits = tuple(Digit(d.label, d.probabilities, d.not_digit, d.model_input, ink.box_in_picture(*d.box)) for d in digits)
         if any(d.label is None for d in digits):
             return Reading(None, digits, NOT_A_DIGIT)
         return Reading("".join(str(d.label) for d in digits), digits, None)
+
+    def read_touching(self, pieces: list[Piece], digits: list[Digit]) -> list[Digit]:
+        """The digits with each run of touching pieces (and each piece left whole but wide enough to be two) read
+        again whole by the string network, in one call, and replaced where that reading differs and is sure:
+        it reads digits written into each other, where a cut takes part of one digit with the other."""
+        runs = [run for run in touching_runs(pieces) if len(run) > 1 or maybe_several(pieces[run[0]], digits[run[0]])]
+        made = [(run, joined(pieces, run)) for run in runs]
+        made = [(run, box, strip) for run, (ink, box) in made if (strip := to_strip(ink)) is not None]
+        if not made:
+            return digits
+        steps = self.strings(np.stack([strip for _, _, (strip, _, _) in made])[..., None])
+        replaced: dict[int, list[Digit]] = {}
+        for (run, box, (strip, scale, left)), reading in zip(made, map(decode, steps)):
+            if not reading.labels or reading.sure.min() < STRING_SURE:
+                continue
+            if list(reading.labels) == [digits[i].label for i in run]:
+                continue
+            if len(run) == 1 and digits[run[0]].not_digit >= 1.0:
+                continue  # a shape no digit has (an arrow, a dash) is refused whatever a network reads
+            replaced[run[0]] = string_digits(reading, strip, scale, left, box, pieces, run)
+            replaced.update({i: [] for i in run[1:]})
+        return [d for i, digit in enumerate(digits) for d in replaced.get(i, [digit])]
 
     def piece_scores(self, pieces: list[np.ndarray], judged: dict | None = None) -> np.ndarray:
         """How surely each soft ink map is one digit, (N,) in [0, 1]: segmentation's judge of candidate cuts."""
@@ -227,3 +266,40 @@ class Recognizer:
             for i, model_input, answer in zip(new, inputs, self.classify(inputs)):
                 judged[keys[i]] = (model_input, answer)
         return [judged[k] for k in keys]
+
+
+def maybe_several(piece: Piece, digit: Digit) -> bool:
+    """Whether a piece segmentation left whole may be digits written into each other: at least as wide as it is
+    tall, and not read surely as one digit (a wide 2 or 7 is, and the string network would cut it)."""
+    _, (_, _, w, h) = piece
+    return w >= WIDE_PIECE * h and (digit.label is None or digit.confidence < ONE_SURE)
+
+
+def joined(pieces: list[Piece], run: list[int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The soft ink of a run of pieces in one map, and its box (x, y, w, h) in the ink map's pixels."""
+    boxes = np.array([pieces[i][1] for i in run])
+    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+    x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
+    ink = np.zeros((y1 - y0, x1 - x0), np.float32)
+    for i in run:
+        piece, (x, y, w, h) = pieces[i]
+        np.maximum(ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w], piece, out=ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w])
+    return ink, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+
+
+def string_digits(reading: StringReading, strip: np.ndarray, scale: float, left: int,
+                  box: tuple[int, int, int, int], pieces: list[Piece], run: list[int]) -> list[Digit]:
+    """A run's reading by the string network as Digits, each boxed on the ink between the midpoints of its
+    neighbouring symbols. Its model input is that ink preprocessed like any digit (what a cut there gives the
+    digit network, and what a correction of it trains on); with no ink there, the strip window it was read at."""
+    ink, _ = joined(pieces, run)
+    out = []
+    for k, (a, b) in enumerate(boundaries(reading, scale, left, ink.shape[1])):
+        part = ink[:, a:b]
+        rows = np.flatnonzero(part.max(axis=1) > 0)
+        top, bottom = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, ink.shape[0])
+        label = None if reading.labels[k] == STRING_NOT_DIGIT else reading.labels[k]
+        model_input = to_field(part) if rows.size else window(strip, reading.centres[k])
+        out.append(Digit(label, reading.probabilities[k], float(reading.not_digit[k]), model_input,
+                         (box[0] + a, box[1] + top, b - a, bottom - top)))
+    return out

@@ -1,4 +1,7 @@
-"""The served model: an ONNX file run by ONNX Runtime, (N, 28, 28, 1) float32 -> (N, C) probabilities; no TensorFlow."""
+"""The served models: ONNX files run by ONNX Runtime; no TensorFlow.
+
+A digit model maps (N, 28, 28, 1) float32 to (N, 10 or 11) probabilities; the string model (digitcore/strings.py)
+maps (N, 28, 128, 1) strips to (N, 32, 12) probabilities. Each is checked against its contract when opened."""
 from __future__ import annotations
 
 import hashlib
@@ -9,6 +12,9 @@ import numpy as np
 
 INPUT_SHAPE = (28, 28, 1)
 CLASSES = (10, 11)  # the ten digits, and optionally an eleventh "not a digit"
+Contract = tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]  # input shape, the output shapes allowed (batch left out)
+DIGITS: Contract = (INPUT_SHAPE, tuple((c,) for c in CLASSES))
+STRINGS: Contract = ((28, 128, 1), ((32, 12),))
 
 
 class ModelError(Exception):
@@ -41,7 +47,7 @@ def check_export(onnx_path: Path, keras_path: Path) -> None:
 class OnnxModel:
     """An ONNX model in one ONNX Runtime session, loaded once and shared by threads (run() is thread-safe)."""
 
-    def __init__(self, source: str | Path | bytes, name: str, threads: int = 1):
+    def __init__(self, source: str | Path | bytes, name: str, threads: int = 1, contract: Contract = DIGITS):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -58,24 +64,29 @@ class OnnxModel:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         shape_in = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else None
         shape_out = tuple(outputs[0].shape[1:]) if len(outputs) == 1 else None
-        if shape_in != INPUT_SHAPE or inputs[0].type != "tensor(float)" or shape_out not in ((c,) for c in CLASSES):
+        expected_in, expected_out = contract
+        if shape_in == expected_in and shape_out and not all(isinstance(d, int) for d in shape_out):
+            # The exporter left a dimension unnamed (the string network's columns): ask the model itself.
+            shape_out = self.session.run(None, {inputs[0].name: np.zeros((1, *shape_in), np.float32)})[0].shape[1:]
+        if shape_in != expected_in or inputs[0].type != "tensor(float)" or shape_out not in expected_out:
             got = [(i.shape, i.type) for i in inputs], [o.shape for o in outputs]
+            wanted = " or ".join(str(("N", *o)) for o in expected_out)
             raise ModelError(f"{name}: the model takes {got[0]} and gives {got[1]}; "
-                             "expected one float input (N, 28, 28, 1) -> one output (N, 10) or (N, 11)")
+                             f"expected one float input {('N', *expected_in)} -> one output {wanted}")
         self.name = name
         self.input_name = inputs[0].name
-        self.classes: int = shape_out[0]
+        self.classes: int = shape_out[-1]
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
-        """(N, 28, 28, 1) float32 in [0, 1] -> (N, classes) float32 probabilities."""
+        """(N, *input shape) float32 in [0, 1] -> (N, *output shape) float32: a digit model's probabilities."""
         return self.session.run(None, {self.input_name: inputs})[0]
 
 
-def load(path: str | Path, keras_path: str | Path | None = None, threads: int = 1) -> OnnxModel:
+def load(path: str | Path, keras_path: str | Path | None = None, threads: int = 1, contract: Contract = DIGITS) -> OnnxModel:
     """Open an .onnx file; with keras_path, first check the export is that file's (ModelError if stale)."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (export one with: python -m digitcore export)")
     if keras_path is not None:
         check_export(path, Path(keras_path))
-    return OnnxModel(path, str(path), threads)
+    return OnnxModel(path, str(path), threads, contract)

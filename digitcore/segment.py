@@ -90,6 +90,36 @@ def split_digits(ink: np.ndarray, score: Scorer | None = None, limit: int = MAX_
     return pieces
 
 
+def touching_runs(pieces: list[Piece]) -> list[list[int]]:
+    """Indices of the pieces (in reading order) grouped into runs whose neighbours' ink touches: digits written
+    into each other, or one piece cut into several. Neighbours a gap apart, however their boxes overlap (slanted
+    writing), are separate runs."""
+    runs: list[list[int]] = []
+    for i, piece in enumerate(pieces):
+        if runs and touches(pieces[runs[-1][-1]], piece):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def touches(a: Piece, b: Piece) -> bool:
+    """Whether two pieces' ink meets or overlaps, diagonally included."""
+    (ink_a, (xa, ya, wa, ha)), (ink_b, (xb, yb, wb, hb)) = a, b
+    x0, y0 = max(xa, xb) - 1, max(ya, yb) - 1
+    x1, y1 = min(xa + wa, xb + wb) + 1, min(ya + ha, yb + hb) + 1
+    if x1 <= x0 or y1 <= y0:
+        return False
+    near_a = np.zeros((y1 - y0, x1 - x0), bool)
+    sub = ink_a[max(0, y0 - ya) : y1 - ya, max(0, x0 - xa) : x1 - xa] > 0
+    near_a[max(0, ya - y0) : max(0, ya - y0) + sub.shape[0], max(0, xa - x0) : max(0, xa - x0) + sub.shape[1]] = sub
+    near_a = cv2.dilate(near_a.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    sub = ink_b[max(0, y0 - yb) : y1 - yb, max(0, x0 - xb) : x1 - xb] > 0
+    in_b = np.zeros_like(near_a)
+    in_b[max(0, yb - y0) : max(0, yb - y0) + sub.shape[0], max(0, xb - x0) : max(0, xb - x0) + sub.shape[1]] = sub
+    return bool((near_a & in_b).any())
+
+
 def lines(mask: np.ndarray) -> list[tuple[int, int]]:
     """(top, bottom) rows of each line of writing: bands of ink between blank rows. A band too thin to be a line
     of digits (a 5's bar above its body) or a hair away from the next (a digit in two stacked strokes) is joined

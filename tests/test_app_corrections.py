@@ -40,7 +40,7 @@ def test_a_click_saves_the_picture_its_input_and_what_the_model_said(store):
     (row,) = store.rows(pictures=True)
     assert (row.said, row.correct, row.position, row.source) == (7, 1, 0, "sketch")
     assert 0.5 < row.probability <= 1
-    assert row.model_hash == file_hash(ROOT / "models" / "digits.onnx") + "+" + file_hash(ROOT / "models" / "digits-fast.onnx")
+    assert row.model_hash == "+".join(file_hash(ROOT / "models" / name) for name in ("digits.onnx", "digits-fast.onnx", "strings.onnx"))
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(row.picture))), value["composite"])
     assert np.array_equal(row.model_input, np.round(app.recognizer().predict(value).model_input * 255))
 

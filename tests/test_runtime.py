@@ -15,7 +15,7 @@ from PIL import Image
 from benchmarks.load import free_port, start_app
 from conftest import ROOT
 from digitcore import ModelError, Recognizer, runtime
-from digitcore.predict import DEFAULT_FAST, DEFAULT_MODEL, DEFAULT_ONNX
+from digitcore.predict import DEFAULT_FAST, DEFAULT_MODEL, DEFAULT_ONNX, DEFAULT_STRINGS
 
 SERVED = [DEFAULT_MODEL, DEFAULT_FAST]  # the full model and the fast one that answers its sure cases first
 
@@ -52,7 +52,7 @@ def tiny_onnx(path: Path, input_shape: list, classes: int) -> Path:
 # --- consistency with the .keras file -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("keras_path", SERVED, ids=["full", "fast"])
+@pytest.mark.parametrize("keras_path", [*SERVED, DEFAULT_STRINGS], ids=["full", "fast", "strings"])
 def test_committed_export_is_recorded_against_the_committed_keras_file(keras_path):
     record = json.loads(keras_path.with_suffix(".json").read_text())["export"]
     assert record["keras_sha256"] == runtime.sha256(keras_path)
@@ -72,6 +72,22 @@ def test_runtime_gives_keras_probabilities_on_real_mnist(keras_path, mnist_sampl
     assert served.shape == keras_out.shape == (300, alone.classes)
     assert np.abs(served - keras_out).max() <= 1e-5
     assert np.abs(alone.probabilities(x, batch_size=7) - keras_out).max() <= 1e-5  # batched the same
+
+
+def test_string_runtime_gives_keras_probabilities_on_strips_of_real_mnist(mnist_sample):
+    """The string network's export, on strips of fixture digits side by side, and refused as a digit model."""
+    from digitcore.export import load_keras
+    from digitcore.strings import to_strip
+
+    pytest.importorskip("tensorflow")
+    x = mnist_sample[0].astype(np.float32) / 255
+    strips = np.stack([to_strip(np.concatenate(list(x[k : k + 3]), axis=1))[0] for k in range(0, 90, 3)])[..., None]
+    keras_out = load_keras(DEFAULT_STRINGS)(strips, training=False).numpy()
+    served = runtime.load(DEFAULT_STRINGS.with_suffix(".onnx"), DEFAULT_STRINGS, contract=runtime.STRINGS)(strips)
+    assert served.shape == keras_out.shape == (30, *runtime.STRINGS[1][0])
+    assert np.abs(served - keras_out).max() <= 1e-5
+    with pytest.raises(ModelError, match="expected one float input"):
+        runtime.load(DEFAULT_STRINGS.with_suffix(".onnx"))  # not a digit model
 
 
 def test_keras_file_is_served_through_an_export_made_on_the_fly(mnist_sample):

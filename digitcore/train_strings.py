@@ -1,0 +1,180 @@
+"""Train the sequence network that reads touching digits whole (digitcore/strings.py), with CTC.
+
+Its strings are made here from MNIST's train split only (the digits digitcore.train trains on, its
+validation digits held out the same way): 1-6 digits side by side, touching, overlapping or spaced, each a
+little bigger or smaller and higher or lower, strokes thickened or thinned, the line sheared; every string
+then goes through strings.to_strip, as a user's piece of ink does. Some strings are a non-digit alone, or hold
+one among the digits (letters, symbols and doodles of digitcore.negatives' training kinds, never the held-out
+ones): the network learns to read those as NOT_DIGIT, one step like a digit.
+
+    python -m digitcore train-strings --data ../shared/data/mnist.npz [--strings 150000] [--epochs 5]
+
+writes models/strings.keras, its metrics in strings.json, and the served models/strings.onnx (exported and
+checked against Keras, as digitcore.export does for the digit models).
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+from keras import layers
+
+from digitcore.data import load_mnist, validation_split
+from digitcore.export import export
+from digitcore.negatives import DOODLES, make_ink
+from digitcore.strings import BLANK, CLASSES, HEIGHT, NOT_DIGIT, STEPS, STRIP_SHAPE, WIDTH, decode, to_strip
+
+MAX_DIGITS = 6
+COUNTS = (0.1, 0.3, 0.25, 0.15, 0.1, 0.1)  # how often a string has 1, 2, ... 6 digits
+TOUCHING = 0.6  # share of neighbours that touch or overlap; the rest have a gap
+OVERLAP = (-0.25, 0.0)  # gap between touching neighbours, of the digit height (negative: overlapping)
+GAP = (0.0, 0.5)
+ALONE, AMONG = 0.12, 0.08  # shares of strings that are one non-digit alone, or digits with one non-digit among them
+SHAPES = ("letter", "letter", "symbol", *DOODLES)  # the non-digits, letters twice as often as each other kind
+
+
+def digit_crops(x: np.ndarray) -> list[np.ndarray]:
+    """Each 28x28 uint8 digit cropped to its ink, as float32 in [0, 1]."""
+    crops = []
+    for digit in x:
+        rows, cols = np.flatnonzero(digit.max(axis=1) > 0), np.flatnonzero(digit.max(axis=0) > 0)
+        crops.append(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255)
+    return crops
+
+
+def non_digit(rng: np.random.Generator, height: float) -> np.ndarray:
+    """A training non-digit's ink, float32, about as tall as a digit and at most twice as wide."""
+    ink = make_ink(SHAPES[rng.integers(len(SHAPES))], rng, height).astype(np.float32) / 255
+    s = min(height * rng.uniform(0.8, 1.1) / ink.shape[0], 2 * height / ink.shape[1])
+    return cv2.resize(ink, (max(1, round(ink.shape[1] * s)), max(1, round(ink.shape[0] * s))), interpolation=cv2.INTER_AREA)
+
+
+def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list[int]] | None:
+    """One strip of 1-6 random digits (sometimes a non-digit) and their labels, NOT_DIGIT for a non-digit; None
+    when it would not fit a strip."""
+    kind = rng.random()
+    count = 1 if kind < ALONE else int(rng.choice(MAX_DIGITS, p=COUNTS)) + 1
+    picks = list(rng.integers(len(crops), size=count))
+    if kind < ALONE + AMONG:
+        picks[int(rng.integers(count))] = -1  # a non-digit here
+    height = 40.0
+    r = int(rng.integers(-1, 3))  # one pen per string: 2 px thinner to 4 px fatter at this scale (7-20% of the height)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(r) + 1, 2 * abs(r) + 1))
+    glyphs = []
+    for k in picks:
+        if k < 0:
+            g = non_digit(rng, height)
+        else:
+            size = height * rng.uniform(0.85, 1.1) * crops[k].shape[0] / 20
+            g = cv2.resize(crops[k], (max(1, round(crops[k].shape[1] * size / crops[k].shape[0])), max(1, round(size))),
+                           interpolation=cv2.INTER_LINEAR)
+        if r:
+            g =  cv2.dilate(np.pad(g, abs(r)), kernel) if r > 0 else cv2.erode(g, kernel)
+        glyphs.append(g)
+    gaps = [rng.uniform(*(OVERLAP if rng.random() < TOUCHING else GAP)) * height for _ in picks[1:]]
+    lefts = [0]
+    for g, gap in zip(glyphs[:-1], gaps):
+        lefts.append(max(lefts[-1] + 2, round(lefts[-1] + g.shape[1] + gap)))
+    tall = max(g.shape[0] for g in glyphs)
+    canvas = np.zeros((3 * tall, max(x + g.shape[1] for x, g in zip(lefts, glyphs)) + 2), np.float32)
+    for g, x in zip(glyphs, lefts):
+        y = tall + int(rng.uniform(-0.08, 0.08) * height) + (tall - g.shape[0]) // 2
+        np.maximum(canvas[y : y + g.shape[0], x : x + g.shape[1]], g, out=canvas[y : y + g.shape[0], x : x + g.shape[1]])
+    # One look for every glyph: cut at a level and softened again. MNIST's digits are soft-edged and the drawn
+    # non-digits crisp; left so, the network tells them apart by their edges, and reads a user's crisp digits
+    # as non-digits.
+    canvas = cv2.GaussianBlur((canvas > rng.uniform(0.3, 0.6)).astype(np.float32), (0, 0), rng.uniform(0.4, 1.2))
+    shear, angle = rng.uniform(-0.25, 0.25), rng.uniform(-4, 4)
+    h, w = canvas.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    m[0, 1] += shear
+    m[0, 2] -= shear * h / 2
+    canvas = cv2.warpAffine(canvas, m, (w + int(abs(shear) * h), h), flags=cv2.INTER_LINEAR)
+    made = to_strip(np.where(canvas > 0.05, canvas, 0))
+    if made is None:
+        return None
+    return made[0], [NOT_DIGIT if k < 0 else int(labels[k]) for k in picks]
+
+
+def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n strips (n, HEIGHT, WIDTH) uint8 and their CTC targets (n, MAX_DIGITS): digit + 1, then BLANK."""
+    rng = np.random.default_rng(seed)
+    crops = digit_crops(x)
+    strips = np.zeros((n, HEIGHT, WIDTH), np.uint8)
+    targets = np.full((n, MAX_DIGITS), BLANK, np.int32)
+    i = 0
+    while i < n:
+        made = make_string(crops, y, rng)
+        if made is None:
+            continue
+        strips[i] = np.round(made[0] * 255)
+        targets[i, : len(made[1])] = np.array(made[1]) + 1
+        i += 1
+    return strips, targets
+
+
+def conv_bn(filters: int) -> list[layers.Layer]:
+    return [layers.Conv2D(filters, 3, padding="same", use_bias=False), layers.BatchNormalization(), layers.ReLU()]
+
+
+def build_model() -> keras.Model:
+    """Convolutions down to STEPS columns, a little context across columns, logits of blank, 10 digits and
+    "not a digit"."""
+    inputs = keras.Input(shape=STRIP_SHAPE)
+    x = inputs
+    for filters in (32, 48, 64):
+        x = keras.Sequential(conv_bn(filters))(x)
+        x = layers.MaxPooling2D((2, 2) if filters < 64 else (2, 1))(x)  # (14, 64) (7, 32) (3, 32)
+    x = layers.Permute((2, 1, 3))(x)  # columns first
+    x = layers.Reshape((STEPS, -1))(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Conv1D(128, 5, padding="same", activation="relu")(x)  # a digit spans 3-5 steps; its neighbours too
+    x = layers.Dropout(0.2)(x)
+    logits = layers.Dense(CLASSES, name="logits")(x)
+    return keras.Model(inputs, logits, name="strings")
+
+
+def with_softmax(model: keras.Model) -> keras.Model:
+    """The trained network with probabilities out, as it is saved and served (it trains on logits, for CTC)."""
+    return keras.Model(model.inputs, layers.Softmax()(model.outputs[0]), name="strings")
+
+
+def string_accuracy(model: keras.Model, strips: np.ndarray, targets: np.ndarray) -> float:
+    """Share of strips read exactly right by greedy decoding (model: with probabilities out)."""
+    steps = model.predict(strips[..., None].astype(np.float32) / 255, batch_size=512, verbose=0)
+    right = [decode(s).labels == tuple(int(t) - 1 for t in target if t != BLANK) for s, target in zip(steps, targets)]
+    return float(np.mean(right))
+
+
+def train(data: str | Path | None, out: Path, strings: int = 150_000, epochs: int = 5, seed: int = 42) -> dict:
+    """Make the strings, train with CTC, save the network with probabilities out, record and export it."""
+    (x_train, y_train), _ = load_mnist(data)
+    held_out, trained = validation_split(len(x_train), seed, 6000)  # as digitcore.train splits the train digits
+    start = time.time()
+    x, t = make_strings(x_train[trained], y_train[trained], strings, seed)
+    xv, tv = make_strings(x_train[held_out], y_train[held_out], 3000, seed + 1)
+    print(f"made {strings} strings in {time.time() - start:.0f} s", flush=True)
+    model = build_model()
+    steps = epochs * (strings // 128)
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, steps)),
+                  loss=keras.losses.CTC())
+    for epoch in range(epochs):
+        model.fit(x[..., None].astype(np.float32) / 255, t, batch_size=128, epochs=1, verbose=2)
+        print(f"epoch {epoch + 1}: validation strings read right {string_accuracy(with_softmax(model), xv, tv):.4f} "
+              f"({time.time() - start:.0f} s)", flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    served = with_softmax(model)
+    served.save(out)
+    metrics = {"validation_string_accuracy": string_accuracy(served, xv, tv), "strings": strings, "epochs": epochs,
+               "seed": seed, "train_seconds": round(time.time() - start),
+               "command": "python -m digitcore " + shlex.join(sys.argv[1:])}
+    out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
+    metrics["export"] = export(out)
+    return metrics

@@ -1,0 +1,86 @@
+"""Reading touching digits whole: the strip, the decoding, and the committed string network on MNIST test digits."""
+import numpy as np
+import pytest
+
+from digitcore import runtime
+from digitcore.predict import DEFAULT_STRINGS
+from digitcore.segment import touching_runs
+from digitcore.strings import BLANK, BOX, CLASSES, HEIGHT, NOT_DIGIT, STEPS, WIDTH, boundaries, decode, to_strip, window
+from tests.test_segment import first_of, ink_of, line, page
+
+
+def test_a_strip_holds_the_ink_at_mnist_scale_and_maps_columns_back(mnist_sample):
+    ink, lefts = line([ink_of(first_of(mnist_sample, d)) for d in (3, 8)], gap=-2)
+    strip, scale, left = to_strip(ink)
+    assert strip.shape == (HEIGHT, WIDTH) and strip.max() == pytest.approx(1.0)
+    rows, cols = np.flatnonzero(strip.max(axis=1) > 0), np.flatnonzero(strip.max(axis=0) > 0)
+    assert rows[-1] + 1 - rows[0] == BOX
+    first_ink = np.flatnonzero(ink.max(axis=0) > 0)[0]
+    assert abs(first_ink * scale + left - cols[0]) <= 1  # a column of the map lands where the strip says
+    assert to_strip(np.zeros((40, 40), np.float32)) is None
+    assert to_strip(np.ones((20, 400), np.float32)) is None  # longer than any strip
+
+
+def steps_of(classes: list[int]) -> np.ndarray:
+    steps = np.full((STEPS, CLASSES), 0.01, np.float32)
+    for k, c in enumerate(classes):
+        steps[k, c] = 1.0
+    return steps / steps.sum(axis=1, keepdims=True)
+
+
+def test_decoding_merges_repeats_and_drops_blanks():
+    classes = [BLANK] * STEPS
+    classes[3:5] = [3, 3]  # digit 2, over two steps: one digit
+    classes[9] = 3  # digit 2 again after a blank: a second one
+    classes[14] = NOT_DIGIT + 1
+    reading = decode(steps_of(classes))
+    assert reading.labels == (2, 2, NOT_DIGIT)
+    assert reading.probabilities.shape == (3, 10) and np.allclose(reading.probabilities.sum(axis=1), 1)
+    assert reading.sure.min() > 0.8 and reading.not_digit[2] > 0.8 > reading.not_digit[0]
+    assert reading.centres[1] == round(9.5 * WIDTH / STEPS)
+    cuts = boundaries(reading, 1.0, 0, WIDTH)
+    assert cuts[0][0] == 0 and cuts[-1][1] == WIDTH and all(a[1] == b[0] for a, b in zip(cuts, cuts[1:]))
+    assert window(np.ones((HEIGHT, WIDTH), np.float32), 0).shape == (HEIGHT, HEIGHT)
+    assert decode(steps_of([BLANK] * STEPS)).labels == ()
+
+
+def test_touching_runs_group_neighbours_whose_ink_meets():
+    bar = np.ones((20, 10), np.float32)
+    top, bottom = np.zeros((20, 10), np.float32), np.zeros((20, 10), np.float32)
+    top[:10], top[19, 0] = 1, 1  # ink in its upper half (and one dot below, at its left)
+    bottom[15:], bottom[0, 9] = 1, 1  # ink in its lower quarter (and one dot above, at its right)
+    pieces = [(bar, (0, 0, 10, 20)), (top, (10, 0, 10, 20)),  # side by side: touching
+              (bottom, (15, 0, 10, 20)),  # boxes overlapping by 5 columns, ink 5 rows apart there: slanted, a gap
+              (bar, (40, 30, 10, 20))]  # the next line
+    assert touching_runs(pieces) == [[0, 1], [2], [3]]
+
+
+@pytest.fixture(scope="module")
+def strings_model():
+    return runtime.load(DEFAULT_STRINGS.with_suffix(".onnx"), DEFAULT_STRINGS, contract=runtime.STRINGS)
+
+
+def test_the_string_network_reads_overlapping_mnist_digits(strings_model, mnist_sample):
+    """Pairs and triples of MNIST test digits written into each other, as the strip a user's ink makes."""
+    right, total = 0, 0
+    for k in range(1, 4):
+        for a in range(10):
+            labels = (a, (7 * a + 3 + k) % 10, (3 * a + k) % 10)[: 2 + k % 2]
+            ink, _ = line([ink_of(first_of(mnist_sample, d, k)) for d in labels], gap=-6)
+            steps = strings_model(to_strip(ink)[0][None, ..., None])[0]
+            right += decode(steps).labels == labels
+            total += 1
+    assert right >= 23  # of 30 (25 measured)
+
+
+def test_read_reports_a_touching_number_with_boxes_on_its_digits(recognizer, mnist_sample):
+    assert recognizer.strings is not None  # the committed string network is served by default
+    labels = (1, 9, 7, 5)
+    inks = [ink_of(first_of(mnist_sample, d, 2)) for d in labels]
+    ink, lefts = line(inks, gap=-6)
+    reading = recognizer.read(page(ink))
+    assert reading.number == "1975"
+    for digit, left, original in zip(reading.digits, lefts, inks):
+        x, _, w, _ = digit.box
+        centre = left + 40 + original.shape[1] / 2  # page() adds a 40 px margin; the picture is the ink's size
+        assert x <= centre <= x + w and digit.model_input.shape == (28, 28)
