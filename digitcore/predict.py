@@ -223,17 +223,17 @@ class Recognizer:
             )
         ]
         if self.strings is not None:
-            digits = self.read_touching(pieces, digits)
+            digits = self.read_touching(ink.strength, pieces, digits)
         digits = tuple(Digit(d.label, d.probabilities, d.not_digit, d.model_input, ink.box_in_picture(*d.box)) for d in digits)
         if any(d.label is None for d in digits):
             return Reading(None, digits, NOT_A_DIGIT)
         return Reading("".join(str(d.label) for d in digits), digits, None)
 
-    def read_touching(self, pieces: list[Piece], digits: list[Digit]) -> list[Digit]:
+    def read_touching(self, ink: np.ndarray, pieces: list[Piece], digits: list[Digit]) -> list[Digit]:
         """The digits with each run of touching pieces (and each piece left whole but wide enough to be two) read
         again whole by the string network, in one call, and replaced where that reading differs and is sure:
         it reads digits written into each other, where a cut takes part of one digit with the other."""
-        runs = [run for run in touching_runs(pieces) if len(run) > 1 or maybe_several(pieces[run[0]], digits[run[0]])]
+        runs = [run for run in touching_runs(ink, pieces) if len(run) > 1 or maybe_several(pieces[run[0]], digits[run[0]])]
         made = [(run, joined(pieces, run)) for run in runs]
         made = [(run, box, strip) for run, (ink, box) in made if (strip := to_strip(ink)) is not None]
         if not made:

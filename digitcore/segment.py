@@ -90,34 +90,22 @@ def split_digits(ink: np.ndarray, score: Scorer | None = None, limit: int = MAX_
     return pieces
 
 
-def touching_runs(pieces: list[Piece]) -> list[list[int]]:
-    """Indices of the pieces (in reading order) grouped into runs whose neighbours' ink touches: digits written
-    into each other, or one piece cut into several. Neighbours a gap apart, however their boxes overlap (slanted
-    writing), are separate runs."""
+def touching_runs(ink: np.ndarray, pieces: list[Piece]) -> list[list[int]]:
+    """Indices of the pieces of an ink map (in reading order) grouped into runs of neighbours that share a
+    connected stroke of the ink: digits written into each other, or one piece cut into several. Neighbours a gap
+    apart, however their boxes overlap (slanted writing), are separate runs."""
+    _, labels = cv2.connectedComponents((ink > 0).astype(np.uint8), connectivity=8)
+    strokes = [set(np.unique(labels[y : y + h, x : x + w][piece > 0]).tolist()) for piece, (x, y, w, h) in pieces]
     runs: list[list[int]] = []
-    for i, piece in enumerate(pieces):
-        if runs and touches(pieces[runs[-1][-1]], piece):
+    shared: set[int] = set()
+    for i, own in enumerate(strokes):
+        if runs and shared & own:
             runs[-1].append(i)
+            shared |= own
         else:
             runs.append([i])
+            shared = set(own)
     return runs
-
-
-def touches(a: Piece, b: Piece) -> bool:
-    """Whether two pieces' ink meets or overlaps, diagonally included."""
-    (ink_a, (xa, ya, wa, ha)), (ink_b, (xb, yb, wb, hb)) = a, b
-    x0, y0 = max(xa, xb) - 1, max(ya, yb) - 1
-    x1, y1 = min(xa + wa, xb + wb) + 1, min(ya + ha, yb + hb) + 1
-    if x1 <= x0 or y1 <= y0:
-        return False
-    near_a = np.zeros((y1 - y0, x1 - x0), bool)
-    sub = ink_a[max(0, y0 - ya) : y1 - ya, max(0, x0 - xa) : x1 - xa] > 0
-    near_a[max(0, ya - y0) : max(0, ya - y0) + sub.shape[0], max(0, xa - x0) : max(0, xa - x0) + sub.shape[1]] = sub
-    near_a = cv2.dilate(near_a.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    sub = ink_b[max(0, y0 - yb) : y1 - yb, max(0, x0 - xb) : x1 - xb] > 0
-    in_b = np.zeros_like(near_a)
-    in_b[max(0, yb - y0) : max(0, yb - y0) + sub.shape[0], max(0, xb - x0) : max(0, xb - x0) + sub.shape[1]] = sub
-    return bool((near_a & in_b).any())
 
 
 def lines(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -44,15 +44,15 @@ def test_decoding_merges_repeats_and_drops_blanks():
     assert decode(steps_of([BLANK] * STEPS)).labels == ()
 
 
-def test_touching_runs_group_neighbours_whose_ink_meets():
-    bar = np.ones((20, 10), np.float32)
-    top, bottom = np.zeros((20, 10), np.float32), np.zeros((20, 10), np.float32)
-    top[:10], top[19, 0] = 1, 1  # ink in its upper half (and one dot below, at its left)
-    bottom[15:], bottom[0, 9] = 1, 1  # ink in its lower quarter (and one dot above, at its right)
-    pieces = [(bar, (0, 0, 10, 20)), (top, (10, 0, 10, 20)),  # side by side: touching
-              (bottom, (15, 0, 10, 20)),  # boxes overlapping by 5 columns, ink 5 rows apart there: slanted, a gap
-              (bar, (40, 30, 10, 20))]  # the next line
-    assert touching_runs(pieces) == [[0, 1], [2], [3]]
+def test_touching_runs_group_neighbours_that_share_a_stroke():
+    ink = np.zeros((60, 80), np.float32)
+    ink[:20, 0:20] = 1  # one stroke, cut into two pieces at column 10
+    ink[:20, 25:35] = 1  # a gap after it, though the next box reaches back over it (slanted writing)
+    ink[40:60, 50:60] = 1  # the next line
+    pieces = [(ink[:20, 0:10], (0, 0, 10, 20)), (ink[:20, 10:20], (10, 0, 10, 20)),
+              (ink[:20, 15:35], (15, 0, 20, 20)), (ink[40:60, 50:60], (50, 40, 10, 20))]
+    pieces[2] = (np.where(np.arange(20) >= 10, pieces[2][0], 0), pieces[2][1])  # its own ink: columns 25-34
+    assert touching_runs(ink, pieces) == [[0, 1], [2], [3]]
 
 
 @pytest.fixture(scope="module")
