@@ -1,7 +1,7 @@
 """Touching digits read whole: a strip of ink (several digits at MNIST's scale) in, a digit string out.
 
 A sequence network (digitcore/train_strings.py) gives, for each of STEPS columns of the strip, the
-probabilities of blank and of each digit; the reading is the usual greedy CTC decoding (the best class per
+probabilities of blank, of each digit and of "not a digit"; the reading is the usual greedy CTC decoding (the best class per
 column, repeats merged, blanks dropped). It needs no cut: digits whose strokes overlap are read where a
 cut through them would take part of one digit with the other. Pure numpy and OpenCV.
 """
@@ -27,7 +27,7 @@ STRIP_SHAPE = (HEIGHT, WIDTH, 1)
 class StringReading:
     """A strip read whole. labels: the digits left to right, NOT_DIGIT for a shape that is none; for each,
     at the step it was read surest: probabilities (len, 10) over the digits, sure (len,) that step's top
-    probability, not_digit (len,) its probability of a non-digit, and centre, the strip column of that step."""
+    probability, not_digit (len,) its probability of a non-digit, and centres, the strip column of that step."""
 
     labels: tuple[int, ...]
     probabilities: np.ndarray
@@ -38,8 +38,8 @@ class StringReading:
 
 def to_strip(ink: np.ndarray) -> tuple[np.ndarray, float, int] | None:
     """(HEIGHT, WIDTH) float32 strip of a soft ink map of one line of digits, its ink BOX px tall and strokes
-    at MNIST's width, centred; with the scale (strip px per ink px) and the strip column the ink starts at,
-    to map columns back. None when there is no ink or it is too long for a strip."""
+    at MNIST's width, centred; with scale and offset, which map the map's columns onto the strip's (strip
+    column = column * scale + offset). None when there is no ink or it is too long for a strip."""
     rows, cols = np.flatnonzero(ink.max(axis=1) > 0), np.flatnonzero(ink.max(axis=0) > 0)
     if rows.size == 0:
         return None
