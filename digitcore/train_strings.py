@@ -35,7 +35,6 @@ COUNTS = (0.1, 0.3, 0.25, 0.15, 0.1, 0.1)  # how often a string has 1, 2, ... 6 
 TOUCHING = 0.6  # share of neighbours that touch or overlap; the rest have a gap
 OVERLAP = (-0.25, 0.0)  # gap between touching neighbours, of the digit height (negative: overlapping)
 GAP = (0.0, 0.5)
-STRETCH = (0.8, 1.4)  # each digit's width, times MNIST's
 ALONE, AMONG = 0.12, 0.08  # shares of strings that are one non-digit alone, or digits with one non-digit among them
 SHAPES = ("letter", "letter", "symbol", *DOODLES)  # the non-digits, letters twice as often as each other kind
 
@@ -73,8 +72,7 @@ def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gene
             g = non_digit(rng, height)
         else:
             size = height * rng.uniform(0.85, 1.1) * crops[k].shape[0] / 20
-            stretch = rng.uniform(*STRETCH)  # people write wider digits than MNIST's
-            g = cv2.resize(crops[k], (max(1, round(crops[k].shape[1] * stretch * size / crops[k].shape[0])), max(1, round(size))),
+            g = cv2.resize(crops[k], (max(1, round(crops[k].shape[1] * size / crops[k].shape[0])), max(1, round(size))),
                            interpolation=cv2.INTER_LINEAR)
         if r:
             g =  cv2.dilate(np.pad(g, abs(r)), kernel) if r > 0 else cv2.erode(g, kernel)
