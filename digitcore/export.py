@@ -47,14 +47,15 @@ def import_keras():
     return keras
 
 
-def contract_of(path: str | Path) -> Contract:
-    """Which contract a model file keeps: the string model's (models/strings.*) or a digit model's."""
-    return STRINGS if Path(path).stem.startswith("strings") else DIGITS
+def fits(model: Any, contract: Contract) -> bool:
+    """Whether a Keras model's input and output shapes are those of the contract."""
+    shape_in, shapes_out = contract
+    return tuple(model.input_shape) == (None, *shape_in) and tuple(model.output_shape) in ((None, *o) for o in shapes_out)
 
 
-def load_keras(path: str | Path) -> Any:
-    """A .keras model that keeps its contract (a digit model: (N, 28, 28, 1) -> (N, 10 or 11)); ModelError naming
-    the file otherwise."""
+def load_keras(path: str | Path, contracts: tuple[Contract, ...] = (DIGITS,)) -> Any:
+    """A .keras model that keeps one of the contracts (by default a digit model's: (N, 28, 28, 1) -> (N, 10 or
+    11)); ModelError naming the file otherwise."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (train one with: python -m digitcore train --out {path})")
@@ -68,11 +69,9 @@ def load_keras(path: str | Path) -> Any:
             model = keras.models.load_model(path, compile=False)
     except Exception as e:  # Keras raises many kinds for a damaged file; to a user they mean one thing
         raise ModelError(f"{path}: not a readable Keras model file ({type(e).__name__}: {e})") from None
-    shape_in, shapes_out = contract_of(path)
-    if tuple(model.input_shape) != (None, *shape_in) or tuple(model.output_shape) not in ((None, *o) for o in shapes_out):
-        wanted = " or ".join(str((None, *o)) for o in shapes_out)
-        raise ModelError(f"{path}: the model takes {model.input_shape} and gives {model.output_shape}; "
-                         f"expected {(None, *shape_in)} -> {wanted}")
+    if not any(fits(model, c) for c in contracts):
+        wanted = "; or ".join(f"{(None, *i)} -> " + " or ".join(str((None, *o)) for o in outs) for i, outs in contracts)
+        raise ModelError(f"{path}: the model takes {model.input_shape} and gives {model.output_shape}; expected {wanted}")
     return model
 
 
@@ -94,25 +93,27 @@ def check_agreement(model: Any, served: runtime.OnnxModel) -> float:
     return gap
 
 
-def onnx_bytes(keras_path: str | Path) -> bytes:
+def onnx_bytes(keras_path: str | Path, contract: Contract = DIGITS) -> bytes:
     """A .keras file exported to ONNX in memory (for serving a .keras on the fly), checked against Keras."""
-    model = load_keras(keras_path)
+    model = load_keras(keras_path, (contract,))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.onnx"
         write_onnx(model, path)
         data = path.read_bytes()
-    check_agreement(model, runtime.OnnxModel(data, str(keras_path), contract=contract_of(keras_path)))
+    check_agreement(model, runtime.OnnxModel(data, str(keras_path), contract=contract))
     return data
 
 
 def export(keras_path: str | Path, onnx_path: str | Path | None = None) -> dict:
-    """Write keras_path as .onnx beside it (or to onnx_path), check both agree, record both sha256 in its .json."""
+    """Write keras_path (a digit model or the string network) as .onnx beside it (or to onnx_path), check both
+    agree, record both sha256 in its .json."""
     keras_path = Path(keras_path)
     onnx_path = Path(onnx_path) if onnx_path is not None else keras_path.with_suffix(".onnx")
-    model = load_keras(keras_path)
+    model = load_keras(keras_path, (DIGITS, STRINGS))
+    contract = DIGITS if fits(model, DIGITS) else STRINGS
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     write_onnx(model, onnx_path)
-    gap = check_agreement(model, runtime.load(onnx_path, contract=contract_of(keras_path)))
+    gap = check_agreement(model, runtime.load(onnx_path, contract=contract))
     record = {
         "onnx": os.path.relpath(onnx_path, keras_path.parent),
         "onnx_sha256": runtime.sha256(onnx_path),

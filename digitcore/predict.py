@@ -1,7 +1,7 @@
 """The one reading every caller uses: load the model once, turn any picture into a number, its digits, or why not."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +157,7 @@ class Recognizer:
                 raise ModelError(f"{path}: model file not found (train one with: python -m digitcore train --out {path})")
             from digitcore.export import onnx_bytes  # imports TensorFlow: only for a .keras file
 
-            return runtime.OnnxModel(onnx_bytes(path), str(path), threads, contract)
+            return runtime.OnnxModel(onnx_bytes(path, contract), str(path), threads, contract)
         if path.suffix != ".onnx":
             raise ModelError(f"{path}: expected a .onnx or .keras model file")
         recorded = path.with_suffix(".json").is_file()  # exported here by digitcore: hold it to what was recorded
@@ -224,7 +224,7 @@ class Recognizer:
         ]
         if self.strings is not None:
             digits = self.read_touching(ink.strength, pieces, digits)
-        digits = tuple(Digit(d.label, d.probabilities, d.not_digit, d.model_input, ink.box_in_picture(*d.box)) for d in digits)
+        digits = tuple(replace(d, box=ink.box_in_picture(*d.box)) for d in digits)
         if any(d.label is None for d in digits):
             return Reading(None, digits, NOT_A_DIGIT)
         return Reading("".join(str(d.label) for d in digits), digits, None)
@@ -234,20 +234,20 @@ class Recognizer:
         again whole by the string network, in one call, and replaced where that reading differs and is sure:
         it reads digits written into each other, where a cut takes part of one digit with the other."""
         runs = [run for run in touching_runs(ink, pieces) if len(run) > 1 or maybe_several(pieces[run[0]], digits[run[0]])]
-        made = [(run, joined(pieces, run)) for run in runs]
-        made = [(run, box, strip) for run, (ink, box) in made if (strip := to_strip(ink)) is not None]
+        made = [(run, *joined(pieces, run)) for run in runs]
+        made = [(run, ink, box, strip) for run, ink, box in made if (strip := to_strip(ink)) is not None]
         if not made:
             return digits
-        steps = self.strings(np.stack([strip for _, _, (strip, _, _) in made])[..., None])
+        steps = self.strings(np.stack([strip for *_, (strip, _, _) in made])[..., None])
         replaced: dict[int, list[Digit]] = {}
-        for (run, box, (strip, scale, left)), reading in zip(made, map(decode, steps)):
+        for (run, ink, box, (strip, scale, left)), reading in zip(made, map(decode, steps)):
             if not reading.labels or reading.sure.min() < STRING_SURE:
                 continue
             if list(reading.labels) == [digits[i].label for i in run]:
                 continue
             if len(run) == 1 and digits[run[0]].not_digit >= 1.0:
                 continue  # a shape no digit has (an arrow, a dash) is refused whatever a network reads
-            replaced[run[0]] = string_digits(reading, strip, scale, left, box, pieces, run)
+            replaced[run[0]] = string_digits(reading, strip, scale, left, ink, box)
             replaced.update({i: [] for i in run[1:]})
         return [d for i, digit in enumerate(digits) for d in replaced.get(i, [digit])]
 
@@ -287,12 +287,12 @@ def joined(pieces: list[Piece], run: list[int]) -> tuple[np.ndarray, tuple[int, 
     return ink, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
 
 
-def string_digits(reading: StringReading, strip: np.ndarray, scale: float, left: int,
-                  box: tuple[int, int, int, int], pieces: list[Piece], run: list[int]) -> list[Digit]:
-    """A run's reading by the string network as Digits, each boxed on the ink between the midpoints of its
-    neighbouring symbols. Its model input is that ink preprocessed like any digit (what a cut there gives the
-    digit network, and what a correction of it trains on); with no ink there, the strip window it was read at."""
-    ink, _ = joined(pieces, run)
+def string_digits(reading: StringReading, strip: np.ndarray, scale: float, left: int, ink: np.ndarray,
+                  box: tuple[int, int, int, int]) -> list[Digit]:
+    """A run's reading by the string network (of its joined ink, sitting at box) as Digits, each boxed on the ink
+    between the midpoints of its neighbouring symbols. Its model input is that ink preprocessed like any digit
+    (what a cut there gives the digit network, and what a correction of it trains on); with no ink there, the
+    strip window it was read at."""
     out = []
     for k, (a, b) in enumerate(boundaries(reading, scale, left, ink.shape[1])):
         part = ink[:, a:b]

@@ -554,12 +554,13 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2 * float(ink.sum()) / max(outline, 1.0)
 
 
-def normalise_stroke_width(ink: np.ndarray) -> np.ndarray:
-    """The ink cropped, its strokes brought towards MNIST's width for the 20-pixel box: a fine pen thickened,
-    a fat marker thinned."""
+def normalise_stroke_width(ink: np.ndarray, by_height: bool = False) -> np.ndarray:
+    """The ink cropped, its strokes brought towards MNIST's width for the 20-pixel box: a fine pen thickened
+    (padded on every side by the pen's growth), a fat marker thinned. The box holds the longer side, or with
+    by_height the height (a strip of several digits)."""
     top, bottom, left, right = _bounding_box(ink)
     ink = ink[top:bottom, left:right]
-    scale = BOX / max(ink.shape)
+    scale = BOX / (ink.shape[0] if by_height else max(ink.shape))
     width = stroke_width(ink)
     if width * scale < THIN_STROKE:
         return thicken(ink, width, scale)

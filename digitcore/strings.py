@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from digitcore.preprocess import BOX, FAT_STROKE, THIN_STROKE, blurred, stroke_width, thicken, thin
+from digitcore.preprocess import BOX, normalise_stroke_width
 
 HEIGHT = 28  # rows of a strip, as MNIST's field
 WIDTH = 128  # columns of a strip: room for seven digits at MNIST's scale
@@ -43,17 +43,10 @@ def to_strip(ink: np.ndarray) -> tuple[np.ndarray, float, int] | None:
     rows, cols = np.flatnonzero(ink.max(axis=1) > 0), np.flatnonzero(ink.max(axis=0) > 0)
     if rows.size == 0:
         return None
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    cropped_width = cols[-1] + 1 - cols[0]
+    crop = normalise_stroke_width(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], by_height=True)
+    pad = (crop.shape[1] - cropped_width) // 2  # a thickened pen grows the map on every side
     scale = BOX / crop.shape[0]
-    width = stroke_width(crop)
-    pad = 0
-    if width * scale < THIN_STROKE:
-        thickened = thicken(crop, width, scale)
-        pad = (thickened.shape[1] - crop.shape[1]) // 2
-        crop = thickened
-        scale = BOX / crop.shape[0]
-    elif width * scale > FAT_STROKE and not blurred(crop):
-        crop = thin(crop, scale)
     w = max(1, round(crop.shape[1] * scale))
     if w > WIDTH - 4:
         return None

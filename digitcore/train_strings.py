@@ -27,7 +27,8 @@ from keras import layers
 
 from digitcore.data import load_mnist, validation_split
 from digitcore.export import export
-from digitcore.negatives import DOODLES, make_ink
+from digitcore.model import conv_bn
+from digitcore.negatives import DOODLES, crop, make_ink
 from digitcore.strings import BLANK, CLASSES, HEIGHT, NOT_DIGIT, STEPS, STRIP_SHAPE, WIDTH, decode, to_strip
 
 MAX_DIGITS = 6
@@ -41,11 +42,7 @@ SHAPES = ("letter", "letter", "symbol", *DOODLES)  # the non-digits, letters twi
 
 def digit_crops(x: np.ndarray) -> list[np.ndarray]:
     """Each 28x28 uint8 digit cropped to its ink, as float32 in [0, 1]."""
-    crops = []
-    for digit in x:
-        rows, cols = np.flatnonzero(digit.max(axis=1) > 0), np.flatnonzero(digit.max(axis=0) > 0)
-        crops.append(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255)
-    return crops
+    return [crop(digit).astype(np.float32) / 255 for digit in x]
 
 
 def non_digit(rng: np.random.Generator, height: float) -> np.ndarray:
@@ -117,10 +114,6 @@ def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.nd
         targets[i, : len(made[1])] = np.array(made[1]) + 1
         i += 1
     return strips, targets
-
-
-def conv_bn(filters: int) -> list[layers.Layer]:
-    return [layers.Conv2D(filters, 3, padding="same", use_bias=False), layers.BatchNormalization(), layers.ReLU()]
 
 
 def build_model() -> keras.Model:

@@ -82,7 +82,7 @@ def test_string_runtime_gives_keras_probabilities_on_strips_of_real_mnist(mnist_
     pytest.importorskip("tensorflow")
     x = mnist_sample[0].astype(np.float32) / 255
     strips = np.stack([to_strip(np.concatenate(list(x[k : k + 3]), axis=1))[0] for k in range(0, 90, 3)])[..., None]
-    keras_out = load_keras(DEFAULT_STRINGS)(strips, training=False).numpy()
+    keras_out = load_keras(DEFAULT_STRINGS, (runtime.STRINGS,))(strips, training=False).numpy()
     served = runtime.load(DEFAULT_STRINGS.with_suffix(".onnx"), DEFAULT_STRINGS, contract=runtime.STRINGS)(strips)
     assert served.shape == keras_out.shape == (30, *runtime.STRINGS[1][0])
     assert np.abs(served - keras_out).max() <= 1e-5
