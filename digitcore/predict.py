@@ -241,12 +241,8 @@ class Recognizer:
         steps = self.strings(np.stack([strip for *_, (strip, _, _) in made])[..., None])
         replaced: dict[int, list[Digit]] = {}
         for (run, ink, box, (strip, scale, left)), reading in zip(made, map(decode, steps)):
-            if not reading.labels or reading.sure.min() < STRING_SURE:
+            if not overrules(reading, [digits[i] for i in run]):
                 continue
-            if list(reading.labels) == [digits[i].label for i in run]:
-                continue
-            if len(run) == 1 and digits[run[0]].not_digit >= 1.0:
-                continue  # a shape no digit has (an arrow, a dash) is refused whatever a network reads
             replaced[run[0]] = string_digits(reading, strip, scale, left, ink, box)
             replaced.update({i: [] for i in run[1:]})
         return [d for i, digit in enumerate(digits) for d in replaced.get(i, [digit])]
@@ -266,6 +262,15 @@ class Recognizer:
             for i, model_input, answer in zip(new, inputs, self.classify(inputs)):
                 judged[keys[i]] = (model_input, answer)
         return [judged[k] for k in keys]
+
+
+def overrules(reading: StringReading, digits: list[Digit]) -> bool:
+    """Whether the string network's reading of a run replaces its pieces' digits: it differs, and every symbol
+    is read at least STRING_SURE surely; a piece alone refused by its shape (an arrow, a dash) stays refused.
+    (The shape is asked again: the model's own "not a digit" can be 1.0 as well, and is no reason to keep it.)"""
+    if not reading.labels or reading.sure.min() < STRING_SURE or list(reading.labels) == [d.label for d in digits]:
+        return False
+    return len(digits) > 1 or not refused_shapes(digits[0].model_input[None])[0]
 
 
 def maybe_several(piece: Piece, digit: Digit) -> bool:

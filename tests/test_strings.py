@@ -1,9 +1,11 @@
 """Reading touching digits whole: the strip, the decoding, and the committed string network on MNIST test digits."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from digitcore import runtime
-from digitcore.predict import DEFAULT_STRINGS
+from digitcore.predict import DEFAULT_STRINGS, Digit, overrules
 from digitcore.segment import touching_runs
 from digitcore.strings import BLANK, BOX, CLASSES, HEIGHT, NOT_DIGIT, STEPS, WIDTH, boundaries, decode, to_strip, window
 from tests.test_segment import first_of, ink_of, line, page
@@ -84,3 +86,17 @@ def test_read_reports_a_touching_number_with_boxes_on_its_digits(recognizer, mni
         x, _, w, _ = digit.box
         centre = left + 40 + original.shape[1] / 2  # page() adds a 40 px margin; the picture is the ink's size
         assert x <= centre <= x + w and digit.model_input.shape == (28, 28)
+
+
+def test_a_string_reading_overrules_a_sure_refusal_but_not_a_refused_shape(mnist_sample):
+    """A piece the digit network is certain is no digit (two digits pressed into one box) is still read again;
+    a dash stays refused whatever the string network reads."""
+    reading = decode(steps_of([BLANK, 1, BLANK, 1, BLANK, 2] + [BLANK] * (STEPS - 6)))  # "001"
+    zero = first_of(mnist_sample, 0, 0).astype(np.float32) / 255
+    dash = np.zeros((28, 28), np.float32)
+    dash[13:16, 4:24] = 1
+    refused = Digit(None, np.full(10, 0.1, np.float32), 1.0, zero, (0, 0, 40, 28))
+    assert overrules(reading, [refused])
+    assert not overrules(reading, [replace(refused, model_input=dash)])
+    assert not overrules(reading, [replace(refused, label=d) for d in (0, 0, 1)])  # the pieces read the same
+    assert overrules(reading, [refused, refused])  # a run of pieces: no shape rule
