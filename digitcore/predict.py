@@ -266,11 +266,16 @@ class Recognizer:
 
 def overrules(reading: StringReading, digits: list[Digit]) -> bool:
     """Whether the string network's reading of a run replaces its pieces' digits: it differs, and every symbol
-    is read at least STRING_SURE surely; a piece alone refused by its shape (an arrow, a dash) stays refused.
-    (The shape is asked again: the model's own "not a digit" can be 1.0 as well, and is no reason to keep it.)"""
+    is read at least STRING_SURE surely. A piece alone is never made one digit by it: which digit one piece
+    is, the digit network judges better (a cloud it refuses, the string network may read as a wide 0). And a
+    piece alone refused by its shape (an arrow, a dash) stays refused. (The shape is asked again: the model's
+    own "not a digit" can be 1.0 as well, and is no reason to keep it.)"""
     if not reading.labels or reading.sure.min() < STRING_SURE or list(reading.labels) == [d.label for d in digits]:
         return False
-    return len(digits) > 1 or not refused_shapes(digits[0].model_input[None])[0]
+    if len(digits) > 1:
+        return True
+    one_digit = len(reading.labels) == 1 and reading.labels[0] != STRING_NOT_DIGIT
+    return not one_digit and not refused_shapes(digits[0].model_input[None])[0]
 
 
 def maybe_several(piece: Piece, digit: Digit) -> bool:

@@ -100,3 +100,18 @@ def test_a_string_reading_overrules_a_sure_refusal_but_not_a_refused_shape(mnist
     assert not overrules(reading, [replace(refused, model_input=dash)])
     assert not overrules(reading, [replace(refused, label=d) for d in (0, 0, 1)])  # the pieces read the same
     assert overrules(reading, [refused, refused])  # a run of pieces: no shape rule
+
+
+def test_a_piece_alone_is_not_made_one_digit_by_the_string_network(mnist_sample):
+    """Which digit one piece is, the digit network judges: a wide round doodle it refuses stays refused when the
+    string network reads it as a 0; read as two digits or as "not a digit", the piece is still read again."""
+    zero = first_of(mnist_sample, 0, 0).astype(np.float32) / 255
+    refused = Digit(None, np.full(10, 0.1, np.float32), 0.9, zero, (0, 0, 40, 28))
+    one = decode(steps_of([BLANK, 1] + [BLANK] * (STEPS - 2)))  # "0"
+    two = decode(steps_of([BLANK, 2, BLANK, 8] + [BLANK] * (STEPS - 4)))  # "17"
+    none = decode(steps_of([BLANK, NOT_DIGIT + 1] + [BLANK] * (STEPS - 2)))  # not a digit
+    assert one.labels == (0,) and two.labels == (1, 7) and none.labels == (NOT_DIGIT,)
+    assert not overrules(one, [refused])
+    assert not overrules(one, [replace(refused, label=6)])  # a doubtful 6 stays the digit network's 6
+    assert overrules(two, [refused]) and overrules(none, [replace(refused, label=6)])
+    assert overrules(one, [refused, refused])  # two pieces read as one digit: a run, not a piece alone
