@@ -8,6 +8,7 @@ one among the digits (letters, symbols and doodles of digitcore.negatives' train
 ones): the network learns to read those as NOT_DIGIT, one step like a digit.
 
     python -m digitcore train-strings --data ../shared/data/mnist.npz [--strings 150000] [--epochs 5]
+    python -m digitcore train-strings --data ... --init models/strings.keras --draw 1 --bend 0.4 --epochs 3 --learning-rate 3e-4
 
 writes models/strings.keras, its metrics in strings.json, and the served models/strings.onnx (exported and
 checked against Keras, as digitcore.export does for the digit models).
@@ -29,7 +30,9 @@ from digitcore.data import load_mnist, validation_split
 from digitcore.export import export
 from digitcore.model import conv_bn
 from digitcore.negatives import DOODLES, crop, make_ink
+from digitcore.runtime import sha256
 from digitcore.strings import BLANK, CLASSES, HEIGHT, NOT_DIGIT, STEPS, STRIP_SHAPE, WIDTH, decode, to_strip
+from digitcore.train import load_weights
 
 MAX_DIGITS = 6
 COUNTS = (0.1, 0.3, 0.25, 0.15, 0.1, 0.1)  # how often a string has 1, 2, ... 6 digits
@@ -38,6 +41,10 @@ OVERLAP = (-0.25, 0.0)  # gap between touching neighbours, of the digit height (
 GAP = (0.0, 0.5)
 ALONE, AMONG = 0.12, 0.08  # shares of strings that are one non-digit alone, or digits with one non-digit among them
 SHAPES = ("letter", "letter", "symbol", *DOODLES)  # the non-digits, letters twice as often as each other kind
+# Elastic bends for the 40 px digits drawn here: Simard et al.'s smoothing (4 px on MNIST's 28 px field) and
+# strength (about 34 px) at twice MNIST's scale, 8 px and 40-80 px on a 56 px digit, scaled to 40 px.
+BEND_SMOOTH = 8.0 * 40 / 56  # how far apart the bends are
+BEND_REACH = (40.0 * 40 / 56, 80.0 * 40 / 56)  # how strongly the strokes are bent
 
 
 def digit_crops(x: np.ndarray) -> list[np.ndarray]:
@@ -52,9 +59,22 @@ def non_digit(rng: np.random.Generator, height: float) -> np.ndarray:
     return cv2.resize(ink, (max(1, round(ink.shape[1] * s)), max(1, round(ink.shape[0] * s))), interpolation=cv2.INTER_AREA)
 
 
-def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list[int]] | None:
+def bend(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The ink warped by a smooth random displacement field: strokes bend and bulge as in another hand, which
+    shear and scale alone cannot do (elastic distortion, Simard et al., 2003)."""
+    h, w = ink.shape
+    reach = rng.uniform(*BEND_REACH)
+    dx, dy = (cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), BEND_SMOOTH) * reach
+              for _ in range(2))
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(ink, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=0)
+
+
+def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Generator, bend_share: float = 0.0,
+                stretch: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, list[int]] | None:
     """One strip of 1-6 random digits (sometimes a non-digit) and their labels, NOT_DIGIT for a non-digit; None
-    when it would not fit a strip."""
+    when it would not fit a strip. Other hands than MNIST's: bend_share of the glyphs bent (non-digits
+    too), each digit's width times a factor drawn from stretch."""
     kind = rng.random()
     count = 1 if kind < ALONE else int(rng.choice(MAX_DIGITS, p=COUNTS)) + 1
     picks = list(rng.integers(len(crops), size=count))
@@ -69,8 +89,12 @@ def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gene
             g = non_digit(rng, height)
         else:
             size = height * rng.uniform(0.85, 1.1) * crops[k].shape[0] / 20
-            g = cv2.resize(crops[k], (max(1, round(crops[k].shape[1] * size / crops[k].shape[0])), max(1, round(size))),
+            wide = rng.uniform(*stretch) if stretch != (1.0, 1.0) else 1.0
+            g = cv2.resize(crops[k], (max(1, round(crops[k].shape[1] * wide * size / crops[k].shape[0])), max(1, round(size))),
                            interpolation=cv2.INTER_LINEAR)
+        # Non-digits are bent as often as digits: else bent strokes alone tell a digit, and a cloud reads as one.
+        if bend_share and rng.random() < bend_share:
+            g = crop(np.where((b := bend(np.pad(g, 4), rng)) > 0.02, b, 0))
         if r:
             g =  cv2.dilate(np.pad(g, abs(r)), kernel) if r > 0 else cv2.erode(g, kernel)
         glyphs.append(g)
@@ -99,7 +123,8 @@ def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gene
     return made[0], [NOT_DIGIT if k < 0 else int(labels[k]) for k in picks]
 
 
-def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int | list[int], bend_share: float = 0.0,
+                 stretch: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
     """n strips (n, HEIGHT, WIDTH) uint8 and their CTC targets (n, MAX_DIGITS): digit + 1, then BLANK."""
     rng = np.random.default_rng(seed)
     crops = digit_crops(x)
@@ -107,7 +132,7 @@ def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.nd
     targets = np.full((n, MAX_DIGITS), BLANK, np.int32)
     i = 0
     while i < n:
-        made = make_string(crops, y, rng)
+        made = make_string(crops, y, rng, bend_share, stretch)
         if made is None:
             continue
         strips[i] = np.round(made[0] * 255)
@@ -146,17 +171,27 @@ def string_accuracy(model: keras.Model, strips: np.ndarray, targets: np.ndarray)
     return float(np.mean(right))
 
 
-def train(data: str | Path | None, out: Path, strings: int = 150_000, epochs: int = 5, seed: int = 42) -> dict:
-    """Make the strings, train with CTC, save the network with probabilities out, record and export it."""
+def train(data: str | Path | None, out: Path, strings: int = 150_000, epochs: int = 5, seed: int = 42,
+          init: str | Path | None = None, draw: int = 0, learning_rate: float = 1e-3, bend_share: float = 0.0,
+          stretch: tuple[float, float] = (1.0, 1.0)) -> dict:
+    """Make the strings, train with CTC, save the network with probabilities out, record and export it.
+
+    init: a string network (.keras) to start from, fine-tuning it; draw: which set of training strings to make
+    (0: the first network's; another number: new ones); bend_share and stretch: see make_string. The
+    validation digits and strings stay the same whatever these are, so figures compare."""
     (x_train, y_train), _ = load_mnist(data)
     held_out, trained = validation_split(len(x_train), seed, 6000)  # as digitcore.train splits the train digits
     start = time.time()
-    x, t = make_strings(x_train[trained], y_train[trained], strings, seed)
+    x, t = make_strings(x_train[trained], y_train[trained], strings, [seed, draw] if draw else seed, bend_share, stretch)
     xv, tv = make_strings(x_train[held_out], y_train[held_out], 3000, seed + 1)
     print(f"made {strings} strings in {time.time() - start:.0f} s", flush=True)
     model = build_model()
-    steps = epochs * (strings // 128)
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, steps)),
+    if init:
+        model.set_weights(load_weights(init, model))  # the saved network's Softmax has no weights: they line up
+        print(f"started from {init}: validation strings read right {string_accuracy(with_softmax(model), xv, tv):.4f}",
+              flush=True)
+    steps = max(1, epochs * (strings // 128))  # the schedule's length; at least one step for a tiny try
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps)),
                   loss=keras.losses.CTC())
     for epoch in range(epochs):
         model.fit(x[..., None].astype(np.float32) / 255, t, batch_size=128, epochs=1, verbose=2)
@@ -166,7 +201,10 @@ def train(data: str | Path | None, out: Path, strings: int = 150_000, epochs: in
     served = with_softmax(model)
     served.save(out)
     metrics = {"validation_string_accuracy": string_accuracy(served, xv, tv), "strings": strings, "epochs": epochs,
-               "seed": seed, "train_seconds": round(time.time() - start),
+               "seed": seed, "draw": draw, "learning_rate": learning_rate, "bend_share": bend_share,
+               "stretch": list(stretch),
+               "init": {"model": Path(init).name, "sha256": sha256(init)} if init else None,
+               "train_seconds": round(time.time() - start),
                "command": "python -m digitcore " + shlex.join(sys.argv[1:])}
     out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
     metrics["export"] = export(out)

@@ -119,3 +119,32 @@ def test_training_can_start_from_a_saved_model_of_the_same_size(tmp_path):
     with pytest.raises(ModelError, match="not this network"):
         train(FIXTURES / "mnist_tiny.npz", tmp_path / "wrong.keras", epochs=1, batch_size=64, command="test",
               size="full", init=start)
+
+
+def test_strings_of_other_hands_are_bent_and_widened_and_still_strips(mnist_sample):
+    from digitcore.strings import BLANK, HEIGHT, WIDTH
+    from digitcore.train_strings import make_strings
+
+    x, y = mnist_sample
+    plain, targets = make_strings(x, y, 60, [42, 1])
+    other, same_targets = make_strings(x, y, 60, [42, 1], bend_share=1.0, stretch=(1.3, 1.3))
+    assert other.shape == plain.shape == (60, HEIGHT, WIDTH) and other.dtype == np.uint8
+    assert ((targets == BLANK) | (targets <= 11)).all() and (targets[:, 0] != BLANK).all()
+    widths = [np.ptp(np.flatnonzero(s.max(axis=0) > 0)) for s in (plain, other) for s in s]
+    assert np.mean(widths[60:]) > 1.1 * np.mean(widths[:60])  # every digit drawn 1.3 times as wide
+    assert make_strings(x, y, 5, [42, 1])[0].tobytes() == plain[:5].tobytes()  # repeatable
+
+
+def test_the_string_network_can_be_fine_tuned_from_a_saved_one(tmp_path):
+    import keras
+
+    from digitcore.train_strings import train
+
+    start = FIXTURES.parent.parent / "models" / "strings.keras"
+    out = tmp_path / "strings.keras"
+    metrics = train(FIXTURES / "mnist_tiny.npz", out, strings=64, epochs=1, init=start, draw=1, learning_rate=1e-12,
+                    bend_share=0.4, stretch=(0.8, 1.3))
+    assert metrics["init"]["model"] == "strings.keras" and metrics["stretch"] == [0.8, 1.3]
+    assert out.with_suffix(".onnx").is_file() and metrics["export"]["max_difference"] < 1e-4
+    for tuned, saved in zip(keras.models.load_model(out).get_weights(), keras.models.load_model(start).get_weights()):
+        np.testing.assert_allclose(tuned, saved, rtol=0.01, atol=1e-3)  # loaded, not random
