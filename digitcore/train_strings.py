@@ -39,7 +39,7 @@ COUNTS = (0.1, 0.3, 0.25, 0.15, 0.1, 0.1)  # how often a string has 1, 2, ... 6 
 TOUCHING = 0.6  # share of neighbours that touch or overlap; the rest have a gap
 OVERLAP = (-0.25, 0.0)  # gap between touching neighbours, of the digit height (negative: overlapping)
 GAP = (0.0, 0.5)
-ALONE, AMONG = 0.12, 0.08  # shares of strings that are one non-digit alone, or digits with one non-digit among them
+ALONE, AMONG = 0.12, 0.08  # shares of strings that are one non-digit alone (--alone), or digits with one among them
 SHAPES = ("letter", "letter", "symbol", *DOODLES)  # the non-digits, letters twice as often as each other kind
 # Elastic bends for the 40 px digits drawn here: Simard et al.'s smoothing (4 px on MNIST's 28 px field) and
 # strength (about 34 px) at twice MNIST's scale, 8 px and 40-80 px on a 56 px digit, scaled to 40 px.
@@ -71,14 +71,15 @@ def bend(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Generator, bend_share: float = 0.0,
-                stretch: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, list[int]] | None:
+                stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE) -> tuple[np.ndarray, list[int]] | None:
     """One strip of 1-6 random digits (sometimes a non-digit) and their labels, NOT_DIGIT for a non-digit; None
     when it would not fit a strip. Other hands than MNIST's: bend_share of the glyphs bent (non-digits
-    too), each digit's width times a factor drawn from stretch."""
+    too), each digit's width times a factor drawn from stretch. alone: the share of strings that are one
+    non-digit alone."""
     kind = rng.random()
-    count = 1 if kind < ALONE else int(rng.choice(MAX_DIGITS, p=COUNTS)) + 1
+    count = 1 if kind < alone else int(rng.choice(MAX_DIGITS, p=COUNTS)) + 1
     picks = list(rng.integers(len(crops), size=count))
-    if kind < ALONE + AMONG:
+    if kind < alone + AMONG:
         picks[int(rng.integers(count))] = -1  # a non-digit here
     height = 40.0
     r = int(rng.integers(-1, 3))  # one pen per string: 2 px thinner to 4 px fatter at this scale (7-20% of the height)
@@ -124,7 +125,7 @@ def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gene
 
 
 def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int | list[int], bend_share: float = 0.0,
-                 stretch: tuple[float, float] = (1.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
+                 stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE) -> tuple[np.ndarray, np.ndarray]:
     """n strips (n, HEIGHT, WIDTH) uint8 and their CTC targets (n, MAX_DIGITS): digit + 1, then BLANK."""
     rng = np.random.default_rng(seed)
     crops = digit_crops(x)
@@ -132,7 +133,7 @@ def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int | list[int], be
     targets = np.full((n, MAX_DIGITS), BLANK, np.int32)
     i = 0
     while i < n:
-        made = make_string(crops, y, rng, bend_share, stretch)
+        made = make_string(crops, y, rng, bend_share, stretch, alone)
         if made is None:
             continue
         strips[i] = np.round(made[0] * 255)
@@ -173,16 +174,17 @@ def string_accuracy(model: keras.Model, strips: np.ndarray, targets: np.ndarray)
 
 def train(data: str | Path | None, out: Path, strings: int = 150_000, epochs: int = 5, seed: int = 42,
           init: str | Path | None = None, draw: int = 0, learning_rate: float = 1e-3, bend_share: float = 0.0,
-          stretch: tuple[float, float] = (1.0, 1.0)) -> dict:
+          stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE) -> dict:
     """Make the strings, train with CTC, save the network with probabilities out, record and export it.
 
     init: a string network (.keras) to start from, fine-tuning it; draw: which set of training strings to make
-    (0: the first network's; another number: new ones); bend_share and stretch: see make_string. The
+    (0: the first network's; another number: new ones); bend_share, stretch and alone: see make_string. The
     validation digits and strings stay the same whatever these are, so figures compare."""
     (x_train, y_train), _ = load_mnist(data)
     held_out, trained = validation_split(len(x_train), seed, 6000)  # as digitcore.train splits the train digits
     start = time.time()
-    x, t = make_strings(x_train[trained], y_train[trained], strings, [seed, draw] if draw else seed, bend_share, stretch)
+    x, t = make_strings(x_train[trained], y_train[trained], strings, [seed, draw] if draw else seed, bend_share, stretch,
+                        alone)
     xv, tv = make_strings(x_train[held_out], y_train[held_out], 3000, seed + 1)
     print(f"made {strings} strings in {time.time() - start:.0f} s", flush=True)
     model = build_model()
@@ -201,7 +203,7 @@ def train(data: str | Path | None, out: Path, strings: int = 150_000, epochs: in
     served = with_softmax(model)
     served.save(out)
     metrics = {"validation_string_accuracy": string_accuracy(served, xv, tv), "strings": strings, "epochs": epochs,
-               "seed": seed, "draw": draw, "learning_rate": learning_rate, "bend_share": bend_share,
+               "seed": seed, "draw": draw, "learning_rate": learning_rate, "bend_share": bend_share, "alone": alone,
                "stretch": list(stretch),
                "init": {"model": Path(init).name, "sha256": sha256(init)} if init else None,
                "train_seconds": round(time.time() - start),

@@ -148,3 +148,15 @@ def test_the_string_network_can_be_fine_tuned_from_a_saved_one(tmp_path):
     assert out.with_suffix(".onnx").is_file() and metrics["export"]["max_difference"] < 1e-4
     for tuned, saved in zip(keras.models.load_model(out).get_weights(), keras.models.load_model(start).get_weights()):
         np.testing.assert_allclose(tuned, saved, rtol=0.01, atol=1e-3)  # loaded, not random
+
+
+def test_the_share_of_strings_that_are_one_non_digit_alone_is_set_by_alone(mnist_sample):
+    from digitcore.strings import BLANK, NOT_DIGIT
+    from digitcore.train_strings import make_strings
+
+    x, y = mnist_sample
+    _, alone = make_strings(x, y, 40, [42, 1], alone=1.0)
+    assert (alone[:, 0] == NOT_DIGIT + 1).all() and (alone[:, 1:] == BLANK).all()  # each one non-digit, nothing else
+    _, mixed = make_strings(x, y, 200, [42, 1])
+    single_non_digits = np.mean((mixed[:, 0] == NOT_DIGIT + 1) & (mixed[:, 1] == BLANK))
+    assert 0.05 < single_non_digits < 0.25  # ALONE, 0.12, by default
