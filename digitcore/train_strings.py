@@ -8,7 +8,7 @@ one among the digits (letters, symbols and doodles of digitcore.negatives' train
 ones): the network learns to read those as NOT_DIGIT, one step like a digit.
 
     python -m digitcore train-strings --data ../shared/data/mnist.npz [--strings 150000] [--epochs 5]
-    python -m digitcore train-strings --data ... --init models/strings.keras --draw 1 --bend 0.4 --epochs 3 --learning-rate 3e-4
+    python -m digitcore train-strings --data ... --init base.keras --draw 4 --alone 0.25 --epochs 3 --learning-rate 3e-4
 
 writes models/strings.keras, its metrics in strings.json, and the served models/strings.onnx (exported and
 checked against Keras, as digitcore.export does for the digit models).
@@ -188,8 +188,10 @@ def train(data: str | Path | None, out: Path, strings: int = 150_000, epochs: in
     xv, tv = make_strings(x_train[held_out], y_train[held_out], 3000, seed + 1)
     print(f"made {strings} strings in {time.time() - start:.0f} s", flush=True)
     model = build_model()
+    started_from = None
     if init:
         model.set_weights(load_weights(init, model))  # the saved network's Softmax has no weights: they line up
+        started_from = {"model": Path(init).name, "sha256": sha256(init)}  # now: out may be the same file
         print(f"started from {init}: validation strings read right {string_accuracy(with_softmax(model), xv, tv):.4f}",
               flush=True)
     steps = max(1, epochs * (strings // 128))  # the schedule's length; at least one step for a tiny try
@@ -205,7 +207,7 @@ def train(data: str | Path | None, out: Path, strings: int = 150_000, epochs: in
     metrics = {"validation_string_accuracy": string_accuracy(served, xv, tv), "strings": strings, "epochs": epochs,
                "seed": seed, "draw": draw, "learning_rate": learning_rate, "bend_share": bend_share, "alone": alone,
                "stretch": list(stretch),
-               "init": {"model": Path(init).name, "sha256": sha256(init)} if init else None,
+               "init": started_from,
                "train_seconds": round(time.time() - start),
                "command": "python -m digitcore " + shlex.join(sys.argv[1:])}
     out.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")

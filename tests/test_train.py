@@ -127,7 +127,7 @@ def test_strings_of_other_hands_are_bent_and_widened_and_still_strips(mnist_samp
 
     x, y = mnist_sample
     plain, targets = make_strings(x, y, 60, [42, 1])
-    other, same_targets = make_strings(x, y, 60, [42, 1], bend_share=1.0, stretch=(1.3, 1.3))
+    other, _ = make_strings(x, y, 60, [42, 1], bend_share=1.0, stretch=(1.3, 1.3))
     assert other.shape == plain.shape == (60, HEIGHT, WIDTH) and other.dtype == np.uint8
     assert ((targets == BLANK) | (targets <= 11)).all() and (targets[:, 0] != BLANK).all()
     widths = [np.ptp(np.flatnonzero(s.max(axis=0) > 0)) for s in (plain, other) for s in s]
@@ -148,6 +148,19 @@ def test_the_string_network_can_be_fine_tuned_from_a_saved_one(tmp_path):
     assert out.with_suffix(".onnx").is_file() and metrics["export"]["max_difference"] < 1e-4
     for tuned, saved in zip(keras.models.load_model(out).get_weights(), keras.models.load_model(start).get_weights()):
         np.testing.assert_allclose(tuned, saved, rtol=0.01, atol=1e-3)  # loaded, not random
+
+
+def test_a_string_network_fine_tuned_in_place_records_the_file_it_started_from(tmp_path):
+    import shutil
+
+    from digitcore.runtime import sha256
+    from digitcore.train_strings import train
+
+    out = tmp_path / "strings.keras"
+    shutil.copy(FIXTURES.parent.parent / "models" / "strings.keras", out)
+    before = sha256(out)
+    metrics = train(FIXTURES / "mnist_tiny.npz", out, strings=64, epochs=1, init=out, draw=1, learning_rate=1e-12)
+    assert metrics["init"]["sha256"] == before != sha256(out)  # the starting file, not the one written over it
 
 
 def test_the_share_of_strings_that_are_one_non_digit_alone_is_set_by_alone(mnist_sample):
