@@ -128,9 +128,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     except _user_errors() as e:
         raise UserError(e) from e
     started = time.perf_counter()
-    probabilities = recognizer.probabilities(x_test / np.float32(255))
+    inputs = x_test / np.float32(255)  # model inputs, as the reader's shape rule sees them too
+    probabilities = recognizer.probabilities(inputs)
     threshold = recognizer.reject_threshold
-    result = evaluate.score(probabilities, y_test, threshold, x_test)  # the reader's rule, shape included
+    result = evaluate.score(probabilities, y_test, threshold, inputs)  # the reader's rule, shape included
     seconds = time.perf_counter() - started
     print(f"test accuracy {result['accuracy']:.4f} (\"not a digit\" counted wrong)  rejected {result['rejected']:.4f}  "
           f"loss {result['loss']:.4f}  ECE {result['ece']:.4f}  ({len(x_test)} images in {seconds:.1f} s)")
@@ -138,7 +139,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(f"served as a cascade: {recognizer.fast.name} answers what it is at least {recognizer.sure:.0%} sure of, "
               f"the mean of both with {recognizer.model.name} the rest")
     if args.report:
-        saved = evaluate.save_report(args.report, x_test, y_test, probabilities, threshold=threshold)
+        saved = evaluate.save_report(args.report, inputs, y_test, probabilities, threshold=threshold)
         print("report:", ", ".join(str(p) for p in saved))
     return 0
 

@@ -22,11 +22,13 @@ def rejected(probabilities: np.ndarray, threshold: float, inputs: np.ndarray | N
     flat, an arrow).
 
     Not "not a digit wins": a digit the model half-doubts is still read as its likeliest digit, so the
-    threshold alone sets how many real digits are given up (fitted on validation digits when training)."""
+    threshold alone sets how many real digits are given up (fitted on validation digits when training).
+    uint8 inputs (MNIST as loaded) are scaled to the model's 0-1 first: the shape rule's ink levels are the model's."""
     refused = np.zeros(len(probabilities), bool)
     if probabilities.shape[1] > NOT_DIGIT:
         refused = probabilities[:, NOT_DIGIT] > threshold
     if inputs is not None:
+        inputs = inputs / np.float32(255) if inputs.dtype == np.uint8 else inputs
         refused = refused | refused_shapes(inputs)
     return refused
 
