@@ -26,7 +26,8 @@ EMPTY, NOT_A_DIGIT, TOO_MANY = "empty", "not a digit", "too many pieces"  # why 
 MAX_DIGITS = 30  # a longer "number" is scribble or text: answered at once, not read piece by piece
 WIDE_PIECE = 1.0  # a piece left whole this wide (of its height) may still be digits written into each other
 ONE_SURE = 0.9  # ... unless the digit network reads it at least this surely as one digit
-STRING_SURE = 0.7  # a run read whole replaces its digits when every symbol of it reads at least this surely
+STRING_SURE = 0.5  # a run read whole replaces its digits when every symbol of it reads at least this surely: the
+                   # string network's "not a digit" for a letter cut into "11" is often only 0.5-0.7 sure
 
 
 @dataclass(frozen=True)

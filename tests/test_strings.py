@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from digitcore import runtime
-from digitcore.predict import DEFAULT_STRINGS, Digit, overrules
+from digitcore.predict import DEFAULT_STRINGS, STRING_SURE, Digit, overrules
 from digitcore.segment import touching_runs
 from digitcore.strings import BLANK, BOX, CLASSES, HEIGHT, NOT_DIGIT, STEPS, WIDTH, boundaries, decode, to_strip, window
 from tests.test_segment import first_of, ink_of, line, page
@@ -100,6 +100,22 @@ def test_a_string_reading_overrules_a_sure_refusal_but_not_a_refused_shape(mnist
     assert not overrules(reading, [replace(refused, model_input=dash)])
     assert not overrules(reading, [replace(refused, label=d) for d in (0, 0, 1)])  # the pieces read the same
     assert overrules(reading, [refused, refused])  # a run of pieces: no shape rule
+
+
+def test_a_string_reading_overrules_only_when_every_symbol_is_sure_enough(mnist_sample):
+    """A run's reading replaces its pieces when each symbol's peak probability is at least STRING_SURE."""
+    zero = first_of(mnist_sample, 0, 0).astype(np.float32) / 255
+    pieces = [Digit(1, np.eye(10, dtype=np.float32)[1], 0.0, zero, (0, 0, 20, 28))] * 2  # read "11"
+
+    def reading(second: float):  # "17", its 7 read this surely, the rest of the step spread evenly
+        steps = steps_of([BLANK, 2, BLANK, 8] + [BLANK] * (STEPS - 4))
+        steps[3] = (1 - second) / (CLASSES - 1)
+        steps[3, 8] = second
+        return decode(steps)
+
+    assert reading(STRING_SURE + 0.05).labels == (1, 7)
+    assert overrules(reading(STRING_SURE + 0.05), pieces)
+    assert not overrules(reading(STRING_SURE - 0.05), pieces)
 
 
 def test_a_piece_alone_is_not_made_one_digit_by_the_string_network(mnist_sample):
