@@ -27,6 +27,10 @@ def test_wild_score_counts_right_answers(recognizer):
     expected = np.mean([got == want for got, (_, want) in zip(labels, items)])
     assert abs(result["digitcore"] - expected) < 1e-9
     assert result["original_correct"] <= 6  # the original approach never answers "no digit"
+    numbers = [recognizer.read(p).number for p, _ in items]
+    page = np.mean([got == (None if want is None else str(want)) for got, (_, want) in zip(numbers, items)])
+    assert abs(result["read"] - page) < 1e-9 and result["read_correct"] >= 4  # blank paper reads as no number
+    assert "page" in wild.format_table({"photo": result}).splitlines()[0]
 
 
 def test_latency_inputs_are_read_right(recognizer):
