@@ -268,22 +268,25 @@ class Recognizer:
 def overrules(reading: StringReading, digits: list[Digit]) -> bool:
     """Whether the string network's reading of a run replaces its pieces' digits: it differs, and every symbol
     is read at least STRING_SURE surely. A piece alone is never made one digit by it: which digit one piece
-    is, the digit network judges better (a cloud it refuses, the string network may read as a wide 0). And a
-    piece alone refused by its shape (an arrow, a dash) stays refused. (The shape is asked again: the model's
+    is, the digit network judges better (a cloud it refuses, the string network may read as a wide 0). Nor is
+    it made nothing but 1s: two straight strokes joined (a V, a caret, an n) read as "11" as surely as two 1s
+    written into each other. And a piece alone refused by its shape (an arrow, a dash) stays refused. (The shape is asked again: the model's
     own "not a digit" can be 1.0 as well, and is no reason to keep it.)"""
     if not reading.labels or reading.sure.min() < STRING_SURE or list(reading.labels) == [d.label for d in digits]:
         return False
     if len(digits) > 1:
         return True
     one_digit = len(reading.labels) == 1 and reading.labels[0] != STRING_NOT_DIGIT
-    return not one_digit and not refused_shapes(digits[0].model_input[None])[0]
+    only_ones = set(reading.labels) == {1}
+    return not one_digit and not only_ones and not refused_shapes(digits[0].model_input[None])[0]
 
 
 def maybe_several(piece: Piece, digit: Digit) -> bool:
-    """Whether a piece segmentation left whole may be digits written into each other: at least as wide as it is
-    tall, and not read surely as one digit (a wide 2 or 7 is, and the string network would cut it)."""
+    """Whether a piece segmentation left whole may be digits written into each other: one the digit network
+    refuses, whatever its width (a 6 and a 1 pressed together are taller than wide); or one at least as wide
+    as it is tall and not read surely as one digit (a wide 2 or 7 is, and the string network would cut it)."""
     _, (_, _, w, h) = piece
-    return w >= WIDE_PIECE * h and (digit.label is None or digit.confidence < ONE_SURE)
+    return digit.label is None or (w >= WIDE_PIECE * h and digit.confidence < ONE_SURE)
 
 
 def joined(pieces: list[Piece], run: list[int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from digitcore import runtime
-from digitcore.predict import DEFAULT_STRINGS, STRING_SURE, Digit, overrules
+from digitcore.predict import DEFAULT_STRINGS, STRING_SURE, Digit, maybe_several, overrules
 from digitcore.segment import touching_runs
 from digitcore.strings import BLANK, BOX, CLASSES, HEIGHT, NOT_DIGIT, STEPS, WIDTH, boundaries, decode, to_strip, window
 from tests.test_segment import first_of, ink_of, line, page
@@ -118,6 +118,18 @@ def test_a_string_reading_overrules_only_when_every_symbol_is_sure_enough(mnist_
     assert not overrules(reading(STRING_SURE - 0.05), pieces)
 
 
+def test_a_refused_piece_is_read_again_whatever_its_width():
+    """Digits pressed into one piece need not be wide (a 6 and a 1); a narrow piece read surely, or one read at
+    all, is left to the digit network unless it is wide and doubtful."""
+    narrow, wide = (np.ones((60, 30), np.float32), (0, 0, 30, 60)), (np.ones((40, 60), np.float32), (0, 0, 60, 40))
+    refused = Digit(None, np.full(10, 0.1, np.float32), 0.99, np.zeros((28, 28), np.float32), (0, 0, 30, 60))
+    sure = replace(refused, label=1, probabilities=np.eye(10, dtype=np.float32)[1], not_digit=0.0)
+    doubtful = replace(sure, probabilities=np.full(10, 0.1, np.float32))
+    assert maybe_several(narrow, refused) and maybe_several(wide, refused)
+    assert not maybe_several(narrow, sure) and not maybe_several(narrow, doubtful)
+    assert maybe_several(wide, doubtful) and not maybe_several(wide, sure)
+
+
 def test_a_piece_alone_is_not_made_one_digit_by_the_string_network(mnist_sample):
     """Which digit one piece is, the digit network judges: a wide round doodle it refuses stays refused when the
     string network reads it as a 0; read as two digits or as "not a digit", the piece is still read again."""
@@ -131,3 +143,5 @@ def test_a_piece_alone_is_not_made_one_digit_by_the_string_network(mnist_sample)
     assert not overrules(one, [replace(refused, label=6)])  # a doubtful 6 stays the digit network's 6
     assert overrules(two, [refused]) and overrules(none, [replace(refused, label=6)])
     assert overrules(one, [refused, refused])  # two pieces read as one digit: a run, not a piece alone
+    ones = decode(steps_of([BLANK, 2, BLANK, 2] + [BLANK] * (STEPS - 4)))  # "11": a V or an n as much as two 1s
+    assert ones.labels == (1, 1) and not overrules(ones, [refused]) and overrules(ones, [refused, refused])
