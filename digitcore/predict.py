@@ -270,8 +270,8 @@ def overrules(reading: StringReading, digits: list[Digit]) -> bool:
     is read at least STRING_SURE surely. A piece alone is never made one digit by it: which digit one piece
     is, the digit network judges better (a cloud it refuses, the string network may read as a wide 0). Nor is
     it made nothing but 1s: two straight strokes joined (a V, a caret, an n) read as "11" as surely as two 1s
-    written into each other. And a piece alone refused by its shape (an arrow, a dash) stays refused. (The shape is asked again: the model's
-    own "not a digit" can be 1.0 as well, and is no reason to keep it.)"""
+    written into each other. And a piece alone refused by its shape (an arrow, a dash) stays refused. (The
+    shape is asked again: the model's own "not a digit" can be 1.0 as well, and is no reason to keep it.)"""
     if not reading.labels or reading.sure.min() < STRING_SURE or list(reading.labels) == [d.label for d in digits]:
         return False
     if len(digits) > 1:
