@@ -26,6 +26,7 @@ TIP, HEAD, TIP_WIDTH = 0.1, 0.35, 0.6
 # it is still an arrow when its barbs are bigger and more even. Chosen on the arrows of seed 7 (the reader
 # then refuses 186 of 200 against 175) and MNIST's 60,000 train digits (the same 7 refused, all 1s).
 STUBBY_SHAFT, STUBBY_BARB, STUBBY_SYMMETRIC = 0.27, 1.4, 0.8
+ARROW_RULES = ((SHAFT, BARB, SYMMETRIC), (STUBBY_SHAFT, STUBBY_BARB, STUBBY_SYMMETRIC))
 
 
 def refused_shapes(inputs: np.ndarray) -> np.ndarray:
@@ -59,18 +60,14 @@ def lying_flat(inputs: np.ndarray) -> np.ndarray:
 
 
 def arrow(ink: np.ndarray) -> bool:
-    """Whether one (28, 28) model input is a straight shaft with an arrowhead at one end (any direction)."""
-    return has_arrowhead(ink, SHAFT, BARB, SYMMETRIC) or has_arrowhead(ink, STUBBY_SHAFT, STUBBY_BARB, STUBBY_SYMMETRIC)
-
-
-def has_arrowhead(ink: np.ndarray, shaft_width: float, barb: float, symmetric: float) -> bool:
-    """Whether ink is a shaft at most shaft_width as wide as long with barbs reaching barb field pixels beyond
-    it on both sides, each at least symmetric of the other, at one end only (see SHAFT, BARB, SYMMETRIC)."""
+    """Whether one (28, 28) model input is a straight shaft with an arrowhead at one end (any direction): by
+    either rule, a line-like shaft (SHAFT, BARB, SYMMETRIC) or a stubbier one with bigger barbs (STUBBY_...)."""
     strong = np.where(ink > 0.3, ink, 0).astype(np.float32)
     m = cv2.moments(strong)
     elongation, direction = straightness(m)
-    # A width shaft_width of the length is a ratio of the axes' spreads shaft_width**2: most digits stop here.
-    if m["m00"] <= 0 or elongation < (1 - shaft_width**2) / (1 + shaft_width**2):
+    # A width w of the length is a ratio of the axes' spreads w**2: most digits are no shaft for either rule.
+    rules = [(barb, symmetric) for width, barb, symmetric in ARROW_RULES if elongation >= (1 - width**2) / (1 + width**2)]
+    if m["m00"] <= 0 or not rules:
         return False
     ys, xs = np.nonzero(strong)
     if len(xs) < 10:
@@ -84,14 +81,15 @@ def has_arrowhead(ink: np.ndarray, shaft_width: float, barb: float, symmetric: f
     length = high - low
     middle = np.abs(along - (high + low) / 2) < 0.2 * length
     shaft = quantile(across[middle], 0.9) if middle.any() else 1.0  # half the shaft's width
-    heads = 0
+    ends = []  # (left, right, tip) of each end's head region
     for from_end in (high - along, along - low):
         head = (from_end < HEAD * length) & (from_end >= TIP * length)
-        if not head.any():
-            continue
-        left, right = signed[head].max(), -signed[head].min()
-        tip = across[from_end < TIP * length].max()
-        if min(left, right) >= shaft + barb and min(left, right) >= symmetric * max(left, right) \
-                and tip <= TIP_WIDTH * max(left, right) + 0.5:
-            heads += 1
-    return heads == 1
+        if head.any():
+            ends.append((signed[head].max(), -signed[head].min(), across[from_end < TIP * length].max()))
+
+    def barbed(end: tuple[float, float, float], barb: float, symmetric: float) -> bool:
+        left, right, tip = end
+        return (min(left, right) >= shaft + barb and min(left, right) >= symmetric * max(left, right)
+                and tip <= TIP_WIDTH * max(left, right) + 0.5)
+
+    return any(sum(barbed(end, barb, symmetric) for end in ends) == 1 for barb, symmetric in rules)
