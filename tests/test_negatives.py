@@ -180,6 +180,28 @@ def test_an_arrow_with_a_big_head_is_not_a_digit(recognizer):
         assert reading.number is None and reading.reason == "not a digit", (degrees, reading.number)
 
 
+def question_mark(slant: int = 0, pen: int = 14, dot: int = 16) -> np.ndarray:
+    """A question mark on a white 400x400 picture: a hook whose foot is `slant` px left of its top's middle, a dot under it."""
+    picture = np.full((400, 400, 3), 255, np.uint8)
+    cv2.ellipse(picture, (200 + slant, 130), (70, 65), 0, 180, 405, (0, 0, 0), pen, cv2.LINE_AA)
+    cv2.line(picture, (200 + slant + 49, 176), (200, 260), (0, 0, 0), pen, cv2.LINE_AA)
+    cv2.circle(picture, (200, 320), dot, (0, 0, 0), -1, cv2.LINE_AA)
+    return picture
+
+
+def test_a_question_mark_is_not_a_digit_and_an_exclamation_mark_stays_a_one(recognizer):
+    # The model reads these question marks as 7s (77-90%): the dot under the hook is what no digit has. (A dot
+    # no wider than the pen, radius 10 for this pen of 8, is not caught: see shapes.DOT_WIDE.)
+    for picture in (question_mark(), question_mark(slant=30), question_mark(pen=8, dot=12), question_mark(pen=20, dot=20)):
+        assert shapes.question_mark(to_model_input(picture))
+        assert recognizer.predict(picture).reason == "not a digit"
+        assert recognizer.read(picture).reason == "not a digit"
+    bang = np.full((400, 400, 3), 255, np.uint8)
+    cv2.line(bang, (200, 60), (200, 260), (0, 0, 0), 14, cv2.LINE_AA)
+    cv2.circle(bang, (200, 320), 16, (0, 0, 0), -1, cv2.LINE_AA)
+    assert recognizer.predict(bang).label == 1  # "!" is one of negatives.AMBIGUOUS's 1s
+
+
 def test_a_v_is_not_read_as_eleven(recognizer):
     # Cut at its point, each half of a V reads as a 1 at 99%; halves leaning 40 degrees apart stay one piece.
     for points in (((88, 80), (200, 320), (312, 80)), ((88, 320), (200, 80), (312, 320))):  # V and caret
@@ -189,10 +211,11 @@ def test_a_v_is_not_read_as_eleven(recognizer):
         assert reading.number is None and reading.reason == "not a digit", reading.number
 
 
-def test_no_mnist_digit_is_an_arrow(mnist_sample):
+def test_no_mnist_digit_is_an_arrow_or_a_question_mark(mnist_sample):
     x, _ = mnist_sample
     assert not shapes.refused_shapes(x / np.float32(255)).any()
-    assert shapes.refused_shapes(np.stack([to_model_input(arrow(10)), to_model_input(line(10))])).tolist() == [True, False]
+    refused = shapes.refused_shapes(np.stack([to_model_input(p) for p in (arrow(10), question_mark(), line(10))]))
+    assert refused.tolist() == [True, True, False]
 
 
 def test_no_mnist_digit_lies_flat(mnist_sample):
