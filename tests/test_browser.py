@@ -38,6 +38,11 @@ NOT_DIGITS = {
         [(0.36, 0.58), (0.43, 0.66), (0.5, 0.68), (0.57, 0.66), (0.64, 0.58)],
     ],
     "arrow": [[(0.15, 0.66), (0.85, 0.34)], [(0.66, 0.3), (0.85, 0.34), (0.74, 0.5)]],  # lying flat: no slanted 1
+    "question mark": [  # its dot tapped with the pen, as on a phone: the hook alone is a 7 to the model
+        [(0.5 + 0.16 * math.cos(math.radians(a)), 0.32 + 0.14 * math.sin(math.radians(a))) for a in range(180, 406, 15)]
+        + [(0.5, 0.62)],
+        [(0.5, 0.78), (0.502, 0.782)],
+    ],
 }
 
 
