@@ -2,7 +2,7 @@
 question mark.
 
 The model reads each as a digit with 99%: a dash as a slanted 1, an arrow as a 1 with a flag, a question
-mark as a 2 or a 3 with a speck. Each rule looks at the (28, 28) model input, so it sees a digit exactly as
+mark as a 2, 3 or 7 with a speck. Each rule looks at the (28, 28) model input, so it sees a digit exactly as
 the model does.
 """
 from __future__ import annotations
