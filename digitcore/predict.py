@@ -28,6 +28,8 @@ WIDE_PIECE = 1.0  # a piece left whole this wide (of its height) may still be di
 ONE_SURE = 0.9  # ... unless the digit network reads it at least this surely as one digit
 STRING_SURE = 0.5  # a run read whole replaces its digits when every symbol of it reads at least this surely: the
                    # string network's "not a digit" for a letter cut into "11" is often only 0.5-0.7 sure
+LOOP_OR_STROKE = (0, 1)  # what any loop or stroke reads as: a piece read so is no proof of a digit (an infinity
+                         # sign's halves, a letter's stem)
 
 
 @dataclass(frozen=True)
@@ -242,9 +244,13 @@ class Recognizer:
         steps = self.strings(np.stack([strip for *_, (strip, _, _) in made])[..., None])
         replaced: dict[int, list[Digit]] = {}
         for (run, ink, box, (strip, scale, left)), reading in zip(made, map(decode, steps)):
-            if not overrules(reading, [digits[i] for i in run]):
+            pieces_read = [digits[i] for i in run]
+            if not overrules(reading, pieces_read):
                 continue
-            replaced[run[0]] = string_digits(reading, strip, scale, left, ink, box)
+            read_whole = with_pieces_kept(reading, pieces_read, string_digits(reading, strip, scale, left, ink, box))
+            if [d.label for d in read_whole] == [d.label for d in pieces_read]:
+                continue
+            replaced[run[0]] = read_whole
             replaced.update({i: [] for i in run[1:]})
         return [d for i, digit in enumerate(digits) for d in replaced.get(i, [digit])]
 
@@ -279,6 +285,17 @@ def overrules(reading: StringReading, digits: list[Digit]) -> bool:
     one_digit = len(reading.labels) == 1 and reading.labels[0] != STRING_NOT_DIGIT
     only_ones = set(reading.labels) == {1}
     return not one_digit and not only_ones and not refused_shapes(digits[0].model_input[None])[0]
+
+
+def with_pieces_kept(reading: StringReading, pieces_read: list[Digit], read_whole: list[Digit]) -> list[Digit]:
+    """A run's digits as the string network read it whole, except that where it reads as many symbols as the run
+    has pieces, a piece the digit network reads as a digit keeps it over the string network's "not a digit"
+    (its cut digits, "6" and "2" of a "62", are read better than the pair whole, which it often doubts at 0.6).
+    Not a 0 or a 1 (LOOP_OR_STROKE): the two halves of an infinity sign read "0" and "0"."""
+    if len(pieces_read) < 2 or len(pieces_read) != len(read_whole):
+        return read_whole
+    return [piece if symbol == STRING_NOT_DIGIT and piece.label is not None and piece.label not in LOOP_OR_STROKE
+            else whole for piece, symbol, whole in zip(pieces_read, reading.labels, read_whole)]
 
 
 def maybe_several(piece: Piece, digit: Digit) -> bool:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from digitcore import runtime
-from digitcore.predict import DEFAULT_STRINGS, STRING_SURE, Digit, maybe_several, overrules
+from digitcore.predict import DEFAULT_STRINGS, STRING_SURE, Digit, Recognizer, maybe_several, overrules, with_pieces_kept
 from digitcore.segment import touching_runs
 from digitcore.strings import BLANK, BOX, CLASSES, HEIGHT, NOT_DIGIT, STEPS, WIDTH, boundaries, decode, to_strip, window
 from tests.test_segment import first_of, ink_of, line, page
@@ -145,3 +145,34 @@ def test_a_piece_alone_is_not_made_one_digit_by_the_string_network(mnist_sample)
     assert overrules(one, [refused, refused])  # two pieces read as one digit: a run, not a piece alone
     ones = decode(steps_of([BLANK, 2, BLANK, 2] + [BLANK] * (STEPS - 4)))  # "11": a V or an n as much as two 1s
     assert ones.labels == (1, 1) and not overrules(ones, [refused]) and overrules(ones, [refused, refused])
+
+
+def test_a_cut_digit_keeps_its_reading_over_a_doubtful_not_a_digit(mnist_sample):
+    """Where the string network reads as many symbols as there are pieces, a piece the digit network reads as a
+    digit keeps it over "not a digit"; a piece read 0 or 1 does not (an infinity sign's halves read "0" "0")."""
+    zero = first_of(mnist_sample, 0, 0).astype(np.float32) / 255
+    six, two, nought = (Digit(d, np.eye(10, dtype=np.float32)[d], 0.0, zero, (20 * d, 0, 20, 28)) for d in (6, 2, 0))
+    x2 = decode(steps_of([BLANK, NOT_DIGIT + 1, BLANK, 3] + [BLANK] * (STEPS - 4)))  # "not a digit", then 2
+    whole = [replace(six, label=None), replace(two, box=(0, 0, 1, 1))]  # as the string network boxes them
+    assert [d.label for d in with_pieces_kept(x2, [six, two], whole)] == [6, 2]
+    assert with_pieces_kept(x2, [six, two], whole)[1] is whole[1]  # its own digits stand
+    assert [d.label for d in with_pieces_kept(x2, [nought, two], whole)] == [None, 2]
+    assert [d.label for d in with_pieces_kept(x2, [six], whole[:1])] == [None]  # a piece alone: overrules decides
+    assert with_pieces_kept(x2, [six, two, two], whole) == whole  # other counts: the reading whole
+
+
+def test_read_keeps_touching_digits_the_string_network_doubts(recognizer, mnist_sample):
+    """Through read: "62" written touching, its string network (fixed here to read "not a digit" and 2) does
+    not turn a number the digit network reads right into "not a digit"."""
+    ink, _ = line([ink_of(first_of(mnist_sample, d, 1)) for d in (6, 2)], gap=-4)
+    x2 = steps_of([BLANK, NOT_DIGIT + 1, BLANK, 3] + [BLANK] * (STEPS - 4))
+    assert decode(x2).labels == (NOT_DIGIT, 2)
+
+    def strings(strips: np.ndarray) -> np.ndarray:
+        return np.stack([x2] * len(strips))
+
+    alone = Recognizer(recognizer.model, recognizer.reject_threshold, recognizer.fast)
+    assert alone.read(page(ink)).number == "62"  # the digit network's pieces
+    doubted = Recognizer(recognizer.model, recognizer.reject_threshold, recognizer.fast, strings)
+    reading = doubted.read(page(ink))
+    assert reading.number == "62" and reading.reason is None
