@@ -151,12 +151,13 @@ def test_a_cut_digit_keeps_its_reading_over_a_doubtful_not_a_digit(mnist_sample)
     """Where the string network reads as many symbols as there are pieces, a piece the digit network reads as a
     digit keeps it over "not a digit"; a piece read 0 or 1 does not (an infinity sign's halves read "0" "0")."""
     zero = first_of(mnist_sample, 0, 0).astype(np.float32) / 255
-    six, two, nought = (Digit(d, np.eye(10, dtype=np.float32)[d], 0.0, zero, (20 * d, 0, 20, 28)) for d in (6, 2, 0))
+    six, two, nought, one = (Digit(d, np.eye(10, dtype=np.float32)[d], 0.0, zero, (20 * d, 0, 20, 28)) for d in (6, 2, 0, 1))
     x2 = decode(steps_of([BLANK, NOT_DIGIT + 1, BLANK, 3] + [BLANK] * (STEPS - 4)))  # "not a digit", then 2
     whole = [replace(six, label=None), replace(two, box=(0, 0, 1, 1))]  # as the string network boxes them
     assert [d.label for d in with_pieces_kept(x2, [six, two], whole)] == [6, 2]
     assert with_pieces_kept(x2, [six, two], whole)[1] is whole[1]  # its own digits stand
     assert [d.label for d in with_pieces_kept(x2, [nought, two], whole)] == [None, 2]
+    assert [d.label for d in with_pieces_kept(x2, [one, two], whole)] == [None, 2]  # a letter's stem reads 1
     assert [d.label for d in with_pieces_kept(x2, [six], whole[:1])] == [None]  # a piece alone: overrules decides
     assert with_pieces_kept(x2, [six, two, two], whole) == whole  # other counts: the reading whole
 
