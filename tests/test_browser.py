@@ -142,6 +142,13 @@ def wait_for_answer(page, answers: list[str], count: int) -> str:
     return page.evaluate(SHOWN_JS)
 
 
+def clear(page, answers: list[str]) -> str:
+    """Clear the canvas and wait for the page's answer to that, so that it is not taken for the next stroke's."""
+    before = len(answers)
+    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
+    return wait_for_answer(page, answers, before + 1)
+
+
 def draw(page, answers: list[str], strokes: list[list[tuple[float, float]]], finger: bool = False) -> str:
     """Draw with the mouse (or a finger), stroke by stroke, on the visible drawing area; return the answer shown at the end.
 
@@ -188,14 +195,14 @@ def test_numbers_are_read_with_a_box_on_each_digit(page, answers):
     page.locator("#boxes img").first.wait_for()  # the picture with a box on each digit
     page.locator("#pieces img").nth(1).wait_for()  # and each digit as the model saw it
     assert page.locator("#prediction").is_hidden()  # the ten probabilities are for one digit
-    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
+    clear(page, answers)
     assert draw(page, answers, in_a_row("1", "9", "7", "5")) == "1975"
 
 
 @pytest.mark.parametrize("shape", sorted(NOT_DIGITS))
 def test_letters_and_doodles_are_not_a_digit_and_a_seven_still_reads(page, answers, shape):
     assert draw(page, answers, NOT_DIGITS[shape]) == "not a digit"
-    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
+    clear(page, answers)
     assert draw(page, answers, STROKES["7"]) == "7"
 
 
@@ -209,9 +216,7 @@ def test_finger_drawing_on_a_phone_is_read(page, answers):
 
 def test_cleared_canvas_says_no_digit_and_draws_again(page, answers):
     assert draw(page, answers, STROKES["1"]) == "1"
-    before = len(answers)
-    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
-    assert wait_for_answer(page, answers, before + 1) == app.NO_DIGIT
+    assert clear(page, answers) == app.NO_DIGIT
     assert draw(page, answers, STROKES["7"]) == "7"  # the brush is still selected after clearing
 
 
