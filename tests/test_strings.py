@@ -147,12 +147,15 @@ def test_a_piece_alone_is_not_made_one_digit_by_the_string_network(mnist_sample)
     assert ones.labels == (1, 1) and not overrules(ones, [refused]) and overrules(ones, [refused, refused])
 
 
+DOUBTED = steps_of([BLANK, NOT_DIGIT + 1, BLANK, 3] + [BLANK] * (STEPS - 4))  # a run read "not a digit", then 2
+
+
 def test_a_cut_digit_keeps_its_reading_over_a_doubtful_not_a_digit(mnist_sample):
     """Where the string network reads as many symbols as there are pieces, a piece the digit network reads as a
     digit keeps it over "not a digit"; a piece read 0 or 1 does not (an infinity sign's halves read "0" "0")."""
     zero = first_of(mnist_sample, 0, 0).astype(np.float32) / 255
     six, two, nought, one = (Digit(d, np.eye(10, dtype=np.float32)[d], 0.0, zero, (20 * d, 0, 20, 28)) for d in (6, 2, 0, 1))
-    x2 = decode(steps_of([BLANK, NOT_DIGIT + 1, BLANK, 3] + [BLANK] * (STEPS - 4)))  # "not a digit", then 2
+    x2 = decode(DOUBTED)
     whole = [replace(six, label=None), replace(two, box=(0, 0, 1, 1))]  # as the string network boxes them
     assert [d.label for d in with_pieces_kept(x2, [six, two], whole)] == [6, 2]
     assert with_pieces_kept(x2, [six, two], whole)[1] is whole[1]  # its own digits stand
@@ -166,11 +169,10 @@ def test_read_keeps_touching_digits_the_string_network_doubts(recognizer, mnist_
     """Through read: "62" written touching, its string network (fixed here to read "not a digit" and 2) does
     not turn a number the digit network reads right into "not a digit"."""
     ink, _ = line([ink_of(first_of(mnist_sample, d, 1)) for d in (6, 2)], gap=-4)
-    x2 = steps_of([BLANK, NOT_DIGIT + 1, BLANK, 3] + [BLANK] * (STEPS - 4))
-    assert decode(x2).labels == (NOT_DIGIT, 2)
+    assert decode(DOUBTED).labels == (NOT_DIGIT, 2)
 
     def strings(strips: np.ndarray) -> np.ndarray:
-        return np.stack([x2] * len(strips))
+        return np.stack([DOUBTED] * len(strips))
 
     alone = Recognizer(recognizer.model, recognizer.reject_threshold, recognizer.fast)
     assert alone.read(page(ink)).number == "62"  # the digit network's pieces
