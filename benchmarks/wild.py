@@ -1,6 +1,6 @@
 """The "wild pictures" benchmark: how digitcore reads what users actually hand it.
 
-Eight kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
+Nine kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
   sketch  a Gradio sketchpad value: black strokes on a transparent or opaque white RGBA canvas
   photo   a phone photo of ink on tinted, unevenly lit paper: noisy, blurred, JPEG-compressed
   scan    handwriting from other sources: MNIST on a large white page, scikit-learn's 8x8 digits
@@ -9,6 +9,8 @@ Eight kinds of picture are generated in memory with a fixed seed (only MNIST's *
   faint   pencil 20-80 grey levels darker than tinted, unevenly lit, noisy paper
   ruled   lined and squared notebook paper, blue or grey lines crossing the strokes
   desk    a sticky note or page covering 25-70% of a photo, on a darker or lighter desk, its edges in view
+  tight   a fine pen (1-4% of the digit's height), the digit filling 60-95% of the picture: a photo cropped close,
+          a sketchpad written edge to edge; its long strokes are as long as ruling
 The renderers are in benchmarks/render.py.
 Each kind is scored through Recognizer.predict (one digit, /predict: the "digitcore" column), through
 Recognizer.read (the number the page shows: "page") and, side by side, through the original approach
@@ -37,7 +39,7 @@ from benchmarks.render import (
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the table
 
-KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk")
+KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight")
 # Pen widths as fractions of the digit's height; the pen kind's picture i uses band i % 6.
 PEN_BANDS = ((0.01, 0.05), (0.05, 0.10), (0.10, 0.15), (0.15, 0.20), (0.20, 0.25), (0.25, 0.30))
 NOTE_TINTS = ((252, 236, 130), (250, 190, 200), (180, 225, 250), (245, 245, 240), (246, 237, 214))
@@ -158,14 +160,25 @@ def make_empty(rng: np.random.Generator, digits: Digits) -> Item:
 
 def make_pen(rng: np.random.Generator, digits: Digits, band: int = 0) -> Item:
     """The pen sweep: a digit drawn with a pen of PEN_BANDS[band] of its height, on a sketchpad or in a photo."""
+    return pen_drawing(rng, digits, PEN_BANDS[band], (0.35, 0.92))
+
+
+def make_tight(rng: np.random.Generator, digits: Digits) -> Item:
+    """A fine pen's digit filling most of the picture, on a sketchpad or in a photo cropped close to it."""
+    return pen_drawing(rng, digits, (0.01, 0.04), (0.6, 0.95))
+
+
+def pen_drawing(rng: np.random.Generator, digits: Digits, pen: tuple[float, float], tall: tuple[float, float]) -> Item:
+    """A digit drawn with a pen of the given fractions of its height, and as tall as the given fractions of the
+    picture's shorter side, on a sketchpad or in a photo, half each."""
     on_canvas = rng.random() < 0.5
     if on_canvas:
         h = int(rng.integers(400, 801))
         w = int(np.clip(h * rng.uniform(0.8, 1.25), 400, 800))
     else:
         h, w = photo_size(rng)
-    height = rng.uniform(0.35, 0.92) * min(h, w)
-    label, ink = fat_digit(rng, digits, height, PEN_BANDS[band])
+    height = rng.uniform(*tall) * min(h, w)
+    label, ink = fat_digit(rng, digits, height, pen)
     ink = slant(ink, rng.uniform(-10, 10), rng.uniform(-0.2, 0.2))
     if on_canvas:
         return sketchpad(place(ink, (h, w), rng), transparent=rng.random() < 0.5), label
@@ -251,6 +264,7 @@ MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
     "faint": make_faint,
     "ruled": make_ruled,
     "desk": make_desk,
+    "tight": make_tight,
 }
 
 

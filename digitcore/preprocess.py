@@ -21,7 +21,9 @@ MAX_PIXELS = 64_000_000  # a larger array is refused rather than processed slowl
 MIN_CONTRAST = 16  # ink must differ from the paper by this many grey levels (of 255), and rise above its noise
 COARSE = 64  # side of the picture the paper is estimated on: fine enough for the light at the rim
 SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
-LINE_SPAN = 0.6  # a straight line this long (of the picture's side) is ruling or an edge, not a stroke
+LINE_SPAN = 0.6  # a straight line this long (of the picture's side) may be ruling or an edge, not a stroke
+LINE_PAST = 0.02  # ... and is, when it runs on this far (of the side) past the writing at both ends,
+LINE_THROUGH = 0.1  # ... or through it: at least this share of the writing beside it lies on its other side
 FIRM = 0.25  # of the ink threshold: the weak level that sheds ruling and edges riding in on the digit
 LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
 THIN_STROKE, TARGET_STROKE, FAT_STROKE = 1.5, 2.4, 3.5  # stroke widths in field pixels; MNIST's median is 2.4
@@ -384,10 +386,7 @@ def _paper_noise(ink: np.ndarray, grey: np.ndarray) -> float:
 
 def _strokes(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     """uint8 mask of the ink above low that touches ink above high, without the lines across the picture."""
-    mask = (ink > low).astype(np.uint8)
-    lined = _without_lines(mask)
-    # Lines were all there was: then the line is the writing (one tall 1), not the ruling.
-    return _hysteresis(lined if (ink[lined > 0] > high).any() else mask, ink, high)
+    return _hysteresis(_without_lines((ink > low).astype(np.uint8), ink, high), ink, high)
 
 
 def _far_from(mask: np.ndarray, strokes: np.ndarray) -> bool:
@@ -405,17 +404,19 @@ def _hysteresis(weak: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
     return strong[labels]
 
 
-def _without_lines(mask: np.ndarray) -> np.ndarray:
-    """The mask without straight lines that run across the whole picture (ruled paper, a page edge), keeping
-    the pixels where a stroke crosses one."""
+def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
+    """The mask without ruling, an underline or a page edge: straight lines across most of the picture that run
+    on past the writing at both ends, or through it. A line that ends in the writing is part of it (a tall thin 1,
+    the bar of a 7 that fills the frame). Where a stroke crosses a line taken out, its pixels stay."""
     h, w = mask.shape
     if max(h, w) <= 160:  # icons and small scans have no ruling
         return mask
-    lines = np.zeros_like(mask)
+    found = np.zeros_like(mask)
+    candidates = []
     for horizontal in (True, False):
         # Upright rules are looked for with the level ones taken out: where the rules of squared paper cross,
         # the level rule is then no stroke running on across the upright one, and the grid's corners go too.
-        left = mask & (1 - lines)
+        left = mask & (1 - found)
         side = w if horizontal else h
         along = (lambda n: np.ones((1, n) if horizontal else (n, 1), np.uint8))
         # Closing first bridges the gaps noise leaves in a faint line; the opening keeps only long straight runs.
@@ -436,8 +437,45 @@ def _without_lines(mask: np.ndarray) -> np.ndarray:
             # A stroke crosses a line where the mask runs on across it: keep those pixels.
             crossing = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
             line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
-            lines |= line & (1 - crossing)
-    return mask & (1 - lines) if lines.any() else mask
+            line &= 1 - crossing
+            found |= line  # every candidate, ruling or not, is left out when the writing is judged
+            x, y, width, height = stats[k, :4]
+            py, px = np.nonzero(labels[y : y + height, x : x + width] == k)  # in its box: full-size scans add up
+            candidates.append(((py + y, px + x), horizontal, line))
+    if not candidates:
+        return mask
+    # The writing is what lies a few pixels away from every line and holds ink above high (not the weak noise of
+    # a dark rim); with none, the lines are the writing (one tall 1).
+    writing = _digit_components(_hysteresis(mask & (1 - cv2.dilate(found, np.ones((7, 7), np.uint8))), ink, high))
+    if writing is None:
+        return mask
+    points, reach = np.nonzero(writing), cv2.dilate(writing, np.ones((9, 9), np.uint8))
+    lines = np.zeros_like(mask)
+    for pixels, horizontal, line in candidates:
+        if _runs_past_or_through(pixels, points, reach, horizontal):
+            lines |= line
+    return mask & (1 - lines)
+
+
+def _runs_past_or_through(line: tuple[np.ndarray, np.ndarray], writing: tuple[np.ndarray, np.ndarray],
+                          reach: np.ndarray, horizontal: bool) -> bool:
+    """Whether a long straight line runs on past the writing at both ends (ruling, an underline, a page edge) or
+    through it (writing on both sides of it, as ruling crosses a digit), rather than ending in it. line and
+    writing: their pixels' rows and columns; reach: the writing's mask grown by 4 px."""
+    ys, xs = line
+    wy, wx = writing
+    along, across, w_along, w_across = (xs, ys, wx, wy) if horizontal else (ys, xs, wy, wx)
+    # The writing's extent, with the line's pixels within reach of it: a line ending in a stroke ends there.
+    touching = along[reach[ys, xs] > 0]
+    start, end = touching.min(initial=w_along.min()), touching.max(initial=w_along.max())
+    past = LINE_PAST * reach.shape[1 if horizontal else 0]
+    if along.min() < start - past and along.max() > end + past:
+        return True
+    beside = (w_along >= along.min()) & (w_along <= along.max())
+    if not beside.any():
+        return False
+    beyond = w_across[beside] > np.polyval(np.polyfit(along, across, 1), w_along[beside])
+    return min(beyond.mean(), 1 - beyond.mean()) >= LINE_THROUGH
 
 
 def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:

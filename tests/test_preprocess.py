@@ -208,6 +208,37 @@ def test_a_tall_thin_one_alone_is_not_taken_for_a_rule():
     assert x is not None and ink_box(x)[0] in (BOX, BOX + 1)
 
 
+def test_long_strokes_that_end_in_the_writing_are_not_taken_for_rules():
+    """A fine pen's 7 and slanted 1 that fill the picture: their bar and stroke are as long as ruling, but end in
+    the digit instead of running on past it or through it."""
+    seven = np.full((600, 600), 255, np.uint8)
+    cv2.line(seven, (90, 50), (510, 50), 0, 5, cv2.LINE_AA)
+    cv2.line(seven, (510, 50), (260, 570), 0, 5, cv2.LINE_AA)
+    x = to_model_input(seven)
+    assert x is not None
+    rows = np.flatnonzero((x > 0.3).any(axis=1))
+    top = np.flatnonzero(x[rows[0] : rows[0] + 3].max(axis=0) > 0.3)
+    assert top[-1] - top[0] >= 0.6 * ink_box(x)[1], "the 7's bar is kept"
+
+    one = np.full((360, 720), 255, np.uint8)  # the sketchpad's shape, one stroke top to bottom
+    cv2.line(one, (360, 30), (378, 330), 0, 7, cv2.LINE_AA)
+    x = to_model_input(one)
+    assert x is not None and ink_box(x)[0] in (BOX, BOX + 1)
+    rows = np.flatnonzero((x > 0.3).any(axis=1))
+    assert len(rows) == rows[-1] - rows[0] + 1, "one stroke, not dashes"
+
+
+def test_an_underline_and_a_strike_through_are_left_out(mnist_sample):
+    digit = mnist_sample[0][7]
+    clean = dark_on_light(digit, side=600, at=(150, 150), scale=10)
+    for y in (420, 300):  # under the digit, then across it, each running past it at both ends
+        marked = clean.copy()
+        cv2.line(marked, (60, y), (540, y + 6), 40, 4, cv2.LINE_AA)
+        a, b = to_model_input(clean), to_model_input(marked)
+        assert b is not None
+        assert np.abs(a - b).mean() < 0.05
+
+
 def test_the_whole_line_of_writing_is_found_with_a_thin_one_beside_a_fat_eight():
     from digitcore.preprocess import find_ink
 
