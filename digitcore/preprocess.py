@@ -266,7 +266,7 @@ def _sheet(grey: np.ndarray, cut_by_level: bool = True) -> np.ndarray | None:
         if (coarse > cut).any() and not (coarse > cut).all():
             contrast = float(np.median(coarse[coarse > cut])) - float(np.median(coarse[coarse <= cut]))
             for side in (coarse > cut, coarse <= cut) if contrast >= SHEET_CONTRAST else ():
-                filled = _solid_region(side)
+                filled = _solid_region(side, at_frame=True)
                 if filled is not None and _is_sheet(filled, step, contrast):
                     return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
     filled = _solid_region(step < SHEET_CONTRAST / 2)
@@ -281,14 +281,16 @@ def _sheet(grey: np.ndarray, cut_by_level: bool = True) -> np.ndarray | None:
     return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
-def _solid_region(side: np.ndarray) -> np.ndarray | None:
+def _solid_region(side: np.ndarray, at_frame: bool = False) -> np.ndarray | None:
     """uint8 mask of the first piece of a bool mask, largest first, whose outline filled is 15-85% of the
-    picture, solid (92% of its hull) and straight-sided (at most 6 corners); None when there is none."""
+    picture, solid (92% of its hull) and straight-sided (at most 6 corners); None when there is none.
+    at_frame: a notch where a piece meets the picture's edge is closed first (_closed_at_frame)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(side.astype(np.uint8), connectivity=4)
     for k in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:3]:
         if stats[k, cv2.CC_STAT_AREA] < 0.1 * side.size:
             break
-        contours, _ = cv2.findContours((labels == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        piece = (labels == k).astype(np.uint8)
+        contours, _ = cv2.findContours(_closed_at_frame(piece) if at_frame else piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         outline = max(contours, key=cv2.contourArea)
         area, hull = cv2.contourArea(outline), cv2.convexHull(outline)
         if not 0.15 * side.size <= area <= 0.85 * side.size or area < 0.92 * cv2.contourArea(hull):
@@ -297,6 +299,21 @@ def _solid_region(side: np.ndarray) -> np.ndarray | None:
             continue  # round: a fat 0, not a sheet
         return cv2.drawContours(np.zeros(side.shape, np.uint8), [outline], -1, 1, cv2.FILLED)
     return None
+
+
+def _closed_at_frame(piece: np.ndarray) -> np.ndarray:
+    """The piece with its notch at the picture's edge filled: a digit written up to the edge of a note that runs
+    out of the frame cuts into the note's outline there, and it is no longer solid. Only when one edge of the
+    picture alone has a notch, and only one: ruling, and light falling off across a page, cut several, or at
+    opposite edges."""
+    closed = piece.copy()
+    edges = (closed[0], closed[-1], closed[:, 0], closed[:, -1])  # views: filling one fills closed
+    notches = [np.count_nonzero(np.diff(np.flatnonzero(edge)) > 1) for edge in edges]
+    if sorted(notches) == [0, 0, 0, 1]:
+        edge = edges[notches.index(1)]
+        on = np.flatnonzero(edge)
+        edge[on[0] : on[-1] + 1] = 1
+    return closed
 
 
 def _is_sheet(filled: np.ndarray, step: np.ndarray, contrast: float) -> bool:
