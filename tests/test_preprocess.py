@@ -263,6 +263,23 @@ def test_sheet_on_a_dark_desk_reads_like_the_sheet_alone(mnist_sample):
     assert np.abs(a - b).mean() < 0.1  # the same digit, sampled at another scale
 
 
+def test_a_note_running_out_of_the_frame_with_its_digit_up_to_that_edge_reads_like_the_note(mnist_sample):
+    """The digit notches the note's outline where both meet the picture's edge: the note must still be found,
+    not read as ink itself."""
+    for i in (17, 39):  # a 7 and a 1
+        digit = mnist_sample[0][i]
+        digit = digit[np.flatnonzero(digit.max(axis=1))[0] :]  # its ink starts at the top row
+        note = np.full((300, 300), 235, np.uint8)
+        big = 255 - cv2.resize(digit, (digit.shape[1] * 8, digit.shape[0] * 8), interpolation=cv2.INTER_LINEAR)
+        note[: big.shape[0], 40 : 40 + big.shape[1]] = big
+        scene = np.full((500, 700), 45, np.uint8)  # a dark desk
+        scene[:300, 200:500] = note  # the note runs out of the picture's top
+        a, b = to_model_input(note), to_model_input(scene)
+        assert b is not None
+        assert b.mean() < 1.5 * a.mean(), "the strokes, not the whole note lit up as ink"
+        assert np.abs(a - b).mean() < 0.05
+
+
 def test_fat_marker_strokes_are_thinned_to_mnist_width():
     page = np.full((600, 600), 255, np.uint8)
     cv2.ellipse(page, (300, 300), (150, 220), 0, 0, 360, 0, 120)  # a "0" in a pen 25% of its height
