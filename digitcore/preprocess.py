@@ -33,6 +33,7 @@ THIN_STROKE, TARGET_STROKE, FAT_STROKE = 1.5, 2.4, 3.5  # stroke widths in field
 PEAK_WINDOW = 21
 STROKE_PART = 0.5  # only pieces at least this long (of the digit's longer side) are strokes to bridge
 PEN_LIFT = 0.1  # a gap between strokes this narrow (of the digit's longer side) is a pen lift, bridged
+BLOCK = 3  # a picture whose rows and columns all come in runs this long or longer is an enlarged tiny one
 BLURRED = 0.3  # ink with more of its pixels than this between 0.05 and 0.95 is blurred, not drawn with a fat pen
 
 
@@ -70,12 +71,24 @@ def find_ink(image: np.ndarray) -> Ink | None:
     image = to_uint8(image)
     # Colour is halved towards the working size before it is made grey, so that touches a quarter of the
     # pixels or fewer. (Compositing transparency after averaging differs only in the half-pixel rim of a stroke.)
-    grey = shrink(to_grey(halve(image, WORK_SIDE)), WORK_SIDE)
+    grey = smooth_blocks(shrink(to_grey(halve(image, WORK_SIDE)), WORK_SIDE))
     found = extract_ink(grey)
     if found is None:
         return None
     strength, origin = found
     return Ink(strength, origin, grey.shape[1] / image.shape[1])
+
+
+def smooth_blocks(grey: np.ndarray) -> np.ndarray:
+    """A picture enlarged without smoothing (a tiny original, each of its pixels a block of BLOCK or more
+    identical rows and columns) blurred over one block, which is what enlarging it smoothly gives; any other
+    picture as it is. Left blocky, an 8x8 digit's staircase edges and square corners read as other digits."""
+    rows = np.flatnonzero((grey[1:] != grey[:-1]).any(axis=1))  # where one block of rows ends
+    cols = np.flatnonzero((grey[:, 1:] != grey[:, :-1]).any(axis=0))
+    if len(rows) < 4 or len(cols) < 4:  # a few bands or a blank page: nothing to tell blocks by
+        return grey
+    block = int(min(np.diff(rows).min(), np.diff(cols).min()))  # the margins around the blocks do not count
+    return cv2.blur(grey, (block, block)) if block >= BLOCK else grey
 
 
 def to_field(ink: np.ndarray) -> np.ndarray:

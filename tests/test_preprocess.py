@@ -11,6 +11,7 @@ from digitcore.preprocess import (
     bridge_pen_lifts,
     center_in_field,
     find_ink,
+    smooth_blocks,
     stroke_width,
     to_grey,
     to_model_input,
@@ -384,3 +385,19 @@ def test_the_corners_of_squared_paper_do_not_stay_behind_as_dots():
     assert found is not None
     x, y, bw, bh = found.box_in_picture(0, 0, found.strength.shape[1], found.strength.shape[0])
     assert bw < 40 and bh < 170
+
+
+def test_a_tiny_picture_enlarged_in_blocks_is_smoothed_and_others_are_left_alone(mnist_sample):
+    """An 8x8 digit blown up without smoothing is blocks with staircase edges: it is blurred over one block, as
+    enlarging it smoothly would. A drawing or a photo has no such blocks and comes back untouched."""
+    tiny = cv2.resize(mnist_sample[0][0], (8, 8), interpolation=cv2.INTER_AREA)
+    blocky = 255 - cv2.resize(tiny, (100, 100), interpolation=cv2.INTER_NEAREST)  # blocks of 12 and 13 px
+    smoothed = smooth_blocks(blocky)
+    assert np.array_equal(smoothed, cv2.blur(blocky, (12, 12)))
+    assert np.abs(np.diff(smoothed.astype(int), axis=1)).max() < 0.5 * np.abs(np.diff(blocky.astype(int), axis=1)).max()
+    drawing = dark_on_light(mnist_sample[0][1])
+    noisy = np.clip(drawing + np.random.default_rng(0).normal(0, 3, drawing.shape), 0, 255).astype(np.uint8)
+    bar = np.full((200, 200), 255, np.uint8)
+    cv2.rectangle(bar, (90, 40), (110, 160), 0, -1)  # a 1 drawn as a plain bar: one block, not a grid of them
+    for picture in (drawing, noisy, bar, np.full((50, 50), 255, np.uint8)):
+        assert smooth_blocks(picture) is picture
