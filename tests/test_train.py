@@ -172,4 +172,6 @@ def test_the_share_of_strings_that_are_one_non_digit_alone_is_set_by_alone(mnist
     assert (alone[:, 0] == NOT_DIGIT + 1).all() and (alone[:, 1:] == BLANK).all()  # each one non-digit, nothing else
     _, mixed = make_strings(x, y, 200, [42, 1])
     single_non_digits = np.mean((mixed[:, 0] == NOT_DIGIT + 1) & (mixed[:, 1] == BLANK))
-    assert 0.05 < single_non_digits < 0.25  # ALONE, 0.12, by default
+    assert 0.35 < single_non_digits < 0.55  # ALONE, 0.45, by default
+    _, few = make_strings(x, y, 200, [42, 1], alone=0.12)  # the validation strings' share
+    assert 0.05 < np.mean((few[:, 0] == NOT_DIGIT + 1) & (few[:, 1] == BLANK)) < 0.25
