@@ -33,6 +33,7 @@ THIN_STROKE, TARGET_STROKE, FAT_STROKE = 1.5, 2.4, 3.5  # stroke widths in field
 PEAK_WINDOW = 21
 STROKE_PART = 0.5  # only pieces at least this long (of the digit's longer side) are strokes to bridge
 PEN_LIFT = 0.1  # a gap between strokes this narrow (of the digit's longer side) is a pen lift, bridged
+FRAME_BAND = 0.08  # ink running out of the frame and no further in than this (of the side) is not writing
 BLOCK = 3  # a picture whose rows and columns all come in runs this long or longer is an enlarged tiny one
 BLURRED = 0.3  # ink with more of its pixels than this between 0.05 and 0.95 is blurred, not drawn with a fat pen
 
@@ -589,6 +590,10 @@ def _digit_components(mask: np.ndarray) -> np.ndarray | None:
     x1, y1 = x0 + stats[1:, cv2.CC_STAT_WIDTH], y0 + stats[1:, cv2.CC_STAT_HEIGHT]
     rx, ry = max(2, 0.03 * w), max(2, 0.03 * h)
     rim = (x1 <= rx) | (x0 >= w - rx) | (y1 <= ry) | (y0 >= h - ry)
+    # So are pieces running out of the frame that lie wholly in its outer FRAME_BAND: a sliver of desk or shadow
+    # between a sheet's edge and the frame, a strip of the next page. (A digit cut by the frame reaches further in.)
+    fx, fy = FRAME_BAND * w, FRAME_BAND * h
+    rim |= ((x0 == 0) & (x1 <= fx)) | ((x1 == w) & (x0 >= w - fx)) | ((y0 == 0) & (y1 <= fy)) | ((y1 == h) & (y0 >= h - fy))
     stats[1:, cv2.CC_STAT_AREA] *= ~rim if max(h, w) > 160 else 1
     areas = stats[1:, cv2.CC_STAT_AREA]
     largest = int(areas.argmax())

@@ -401,3 +401,15 @@ def test_a_tiny_picture_enlarged_in_blocks_is_smoothed_and_others_are_left_alone
     cv2.rectangle(bar, (90, 40), (110, 160), 0, -1)  # a 1 drawn as a plain bar: one block, not a grid of them
     for picture in (drawing, noisy, bar, np.full((50, 50), 255, np.uint8)):
         assert smooth_blocks(picture) is picture
+
+
+@pytest.mark.parametrize("depth", [14, 20, 28])
+def test_a_sliver_of_desk_along_the_frame_is_not_ink(mnist_sample, depth):
+    """Past a tilted sheet's edge the desk shows as a dark wedge running out of the frame, up to 7% of the
+    picture deep: it is not writing, and the ink found is the digit's alone."""
+    page = dark_on_light(mnist_sample[0][3], side=400, at=(100, 100), scale=8)
+    cv2.fillPoly(page, [np.array([(60, 0), (300, 0), (300, depth)])], 60)
+    found = find_ink(page)
+    assert found is not None
+    x, y, w, h = found.box_in_picture(0, 0, found.strength.shape[1], found.strength.shape[0])
+    assert y >= 100 and x >= 100  # the digit's box starts at (100, 100), the wedge at the top edge
