@@ -165,7 +165,7 @@ def test_a_string_network_fine_tuned_in_place_records_the_file_it_started_from(t
 
 def test_the_share_of_strings_that_are_one_non_digit_alone_is_set_by_alone(mnist_sample):
     from digitcore.strings import BLANK, NOT_DIGIT
-    from digitcore.train_strings import make_strings
+    from digitcore.train_strings import VALIDATION_ALONE, make_strings
 
     x, y = mnist_sample
     _, alone = make_strings(x, y, 40, [42, 1], alone=1.0)
@@ -173,5 +173,5 @@ def test_the_share_of_strings_that_are_one_non_digit_alone_is_set_by_alone(mnist
     _, mixed = make_strings(x, y, 200, [42, 1])
     single_non_digits = np.mean((mixed[:, 0] == NOT_DIGIT + 1) & (mixed[:, 1] == BLANK))
     assert 0.35 < single_non_digits < 0.55  # ALONE, 0.45, by default
-    _, few = make_strings(x, y, 200, [42, 1], alone=0.12)  # the validation strings' share
+    _, few = make_strings(x, y, 200, [42, 1], alone=VALIDATION_ALONE)  # 0.12
     assert 0.05 < np.mean((few[:, 0] == NOT_DIGIT + 1) & (few[:, 1] == BLANK)) < 0.25
