@@ -145,6 +145,7 @@ def split_line(ink: np.ndarray, score: Scorer | None, limit: int) -> list[np.nda
     height = max(height, line_height(np.array([cv2.boundingRect(m.astype(np.uint8)) for m in masks])))
     if score is not None:
         masks = join_by_score(ink, masks, height, score)
+        height = max(height, line_height(np.array([cv2.boundingRect(m.astype(np.uint8)) for m in masks])))
         masks = cut_by_score(ink, masks, height, score)
     return sorted(masks, key=lambda m: centre_x(m))
 
@@ -212,9 +213,12 @@ def crop(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def join_by_score(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[np.ndarray]:
     """Neighbours within TOUCH of each other joined where the model reads the pair more surely as one digit."""
     spans = [columns(m) for m in masks]
+    # A pair's width is judged against its own height when that is taller than the line's: the two strokes of one
+    # digit (a 4's corner and its stem) are each shorter than the digit, and pull the line's height down.
     pairs = [
         i for i in range(len(masks) - 1)
-        if spans[i + 1][0] - spans[i][1] < TOUCH * height and spans[i + 1][1] - spans[i][0] <= TYPICAL_WIDTH * height
+        if spans[i + 1][0] - spans[i][1] < TOUCH * height
+        and spans[i + 1][1] - spans[i][0] <= MAX_WIDTH * max(height, rows_tall(masks[i] | masks[i + 1]))
     ]
     if not pairs:
         return masks
@@ -332,6 +336,12 @@ def leaning_apart(chain: list[np.ndarray]) -> bool:
         slants.append(direction if elongation > LINE_LIKE else None)
     return any(a is not None and b is not None and abs((a - b + 90) % 180 - 90) >= APART
                for a, b in zip(slants, slants[1:]))
+
+
+def rows_tall(mask: np.ndarray) -> int:
+    """How many rows the mask's ink spans, top to bottom."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    return int(rows[-1] + 1 - rows[0]) if len(rows) else 0
 
 
 def tall_enough(mask: np.ndarray, height: float) -> bool:
