@@ -26,6 +26,7 @@ LINE_PAST = 0.02  # ... and is, when it runs on this far (of the side) past the 
 LINE_THROUGH = 0.1  # ... or through it: at least this share of the writing beside it lies on its other side
 FIRM = 0.25  # of the ink threshold: the weak level that sheds ruling and edges riding in on the digit
 LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
+RULING = 3  # this many long straight lines one way are ruling: thicker ones count (a blurred photo of a grid)
 THIN_STROKE, TARGET_STROKE, FAT_STROKE = 1.5, 2.4, 3.5  # stroke widths in field pixels; MNIST's median is 2.4
 # Working px around a pixel where its stroke's peak is looked for: wider than the pixel blocks of an upscaled
 # low-resolution scan (an 8x8 digit at 128 px has 16 px blocks), or every grey block of its edge counts as a
@@ -457,16 +458,22 @@ def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray
             continue  # nothing long enough: the usual case, and it spares labelling the pieces
         count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
         span = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
-        for k in np.flatnonzero(span >= LINE_SPAN * side) + 1:
+        long = np.flatnonzero(span >= LINE_SPAN * side) + 1
+        # A lone straight run thicker than LINE_CROSSING is a fat stroke, but ruling comes in families, and
+        # photographed out of focus its lines come out as thick as that at the paper's noise floor.
+        ruling = len(long) >= RULING
+        for k in long:
             piece = (labels == k).astype(np.uint8)
             # Thin along much of its length (digits touching it may cover the rest, so not the median).
             axis = 0 if horizontal else 1
             runs = np.count_nonzero(np.diff(piece, axis=axis, prepend=0) == 1, axis=axis)  # parallel lines per column
             across = piece.sum(axis=axis)[runs > 0] / runs[runs > 0]
-            if np.percentile(across, 20) > LINE_CROSSING - 1:
+            thickness = np.percentile(across, 20)
+            if thickness > (2 * LINE_CROSSING - 2 if ruling else LINE_CROSSING - 1):
                 continue
-            # A stroke crosses a line where the mask runs on across it: keep those pixels.
-            crossing = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((LINE_CROSSING, 1) if horizontal else (1, LINE_CROSSING), np.uint8))
+            # A stroke crosses a line where the mask runs on across it (further than the line is thick): keep those pixels.
+            run = max(LINE_CROSSING, int(thickness) + 4) if ruling else LINE_CROSSING
+            crossing = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((run, 1) if horizontal else (1, run), np.uint8))
             line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
             line &= 1 - crossing
             found |= line  # every candidate, ruling or not, is left out when the writing is judged

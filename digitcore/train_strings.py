@@ -32,7 +32,7 @@ from digitcore.model import conv_bn
 from digitcore.negatives import DOODLES, crop, make_ink
 from digitcore.runtime import sha256
 from digitcore.strings import BLANK, CLASSES, HEIGHT, NOT_DIGIT, STEPS, STRIP_SHAPE, WIDTH, decode, to_strip
-from digitcore.train import load_weights
+from digitcore.train import add_serifs, load_weights
 
 MAX_DIGITS = 6
 COUNTS = (0.1, 0.3, 0.25, 0.15, 0.1, 0.1)  # how often a string has 1, 2, ... 6 digits
@@ -60,6 +60,15 @@ def non_digit(rng: np.random.Generator, height: float) -> np.ndarray:
     return cv2.resize(ink, (max(1, round(ink.shape[1] * s)), max(1, round(ink.shape[0] * s))), interpolation=cv2.INTER_AREA)
 
 
+def with_serifs(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 1's float32 ink with a flag at the top, sometimes a foot (digitcore.train.add_serifs), cropped again:
+    MNIST's 1s are mostly bare strokes, and a network trained on them reads a flagged 1 as a 7."""
+    pad = int(0.5 * ink.shape[0]) + 2  # the flag reaches up to 0.4 of the height to the left
+    picture = np.round(np.pad(ink, pad) * 255).astype(np.uint8)
+    add_serifs(picture, rng)
+    return crop(picture).astype(np.float32) / 255
+
+
 def bend(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The ink warped by a smooth random displacement field: strokes bend and bulge as in another hand, which
     shear and scale alone cannot do (elastic distortion, Simard et al., 2003)."""
@@ -72,11 +81,12 @@ def bend(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Generator, bend_share: float = 0.0,
-                stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE) -> tuple[np.ndarray, list[int]] | None:
+                stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE,
+                serifs: float = 0.0) -> tuple[np.ndarray, list[int]] | None:
     """One strip of 1-6 random digits (sometimes a non-digit) and their labels, NOT_DIGIT for a non-digit; None
     when it would not fit a strip. Other hands than MNIST's: bend_share of the glyphs bent (non-digits
-    too), each digit's width times a factor drawn from stretch. alone: the share of strings that are one
-    non-digit alone."""
+    too), each digit's width times a factor drawn from stretch, serifs of the 1s written with a flag (and
+    sometimes a foot) as digitcore.train draws them. alone: the share of strings that are one non-digit alone."""
     kind = rng.random()
     count = 1 if kind < alone else int(rng.choice(MAX_DIGITS, p=COUNTS)) + 1
     picks = list(rng.integers(len(crops), size=count))
@@ -94,6 +104,8 @@ def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gene
             wide = rng.uniform(*stretch) if stretch != (1.0, 1.0) else 1.0
             g = cv2.resize(crops[k], (max(1, round(crops[k].shape[1] * wide * size / crops[k].shape[0])), max(1, round(size))),
                            interpolation=cv2.INTER_LINEAR)
+            if serifs and labels[k] == 1 and rng.random() < serifs:  # no draw without serifs: older strings stay
+                g = with_serifs(g, rng)
         # Non-digits are bent as often as digits: else bent strokes alone tell a digit, and a cloud reads as one.
         if bend_share and rng.random() < bend_share:
             g = crop(np.where((b := bend(np.pad(g, 4), rng)) > 0.02, b, 0))
@@ -126,7 +138,8 @@ def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gene
 
 
 def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int | list[int], bend_share: float = 0.0,
-                 stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE) -> tuple[np.ndarray, np.ndarray]:
+                 stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE,
+                 serifs: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """n strips (n, HEIGHT, WIDTH) uint8 and their CTC targets (n, MAX_DIGITS): digit + 1, then BLANK."""
     rng = np.random.default_rng(seed)
     crops = digit_crops(x)
@@ -134,7 +147,7 @@ def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int | list[int], be
     targets = np.full((n, MAX_DIGITS), BLANK, np.int32)
     i = 0
     while i < n:
-        made = make_string(crops, y, rng, bend_share, stretch, alone)
+        made = make_string(crops, y, rng, bend_share, stretch, alone, serifs)
         if made is None:
             continue
         strips[i] = np.round(made[0] * 255)
@@ -177,17 +190,17 @@ def string_accuracy(model: keras.Model, strips: np.ndarray, targets: np.ndarray)
 
 def train(data: str | Path | None, out: Path, strings: int = 300_000, epochs: int = 4, seed: int = 42,
           init: str | Path | None = None, draw: int = 0, learning_rate: float = 1e-3, bend_share: float = 0.0,
-          stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE) -> dict:
+          stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE, serifs: float = 0.0) -> dict:
     """Make the strings, train with CTC, save the network with probabilities out, record and export it.
 
     init: a string network (.keras) to start from, fine-tuning it; draw: which set of training strings to make
-    (0: the first network's; another number: new ones); bend_share, stretch and alone: see make_string. The
+    (0: the first network's; another number: new ones); bend_share, stretch, alone and serifs: see make_string. The
     validation digits and strings stay the same whatever these are, so figures compare."""
     (x_train, y_train), _ = load_mnist(data)
     held_out, trained = validation_split(len(x_train), seed, 6000)  # as digitcore.train splits the train digits
     start = time.time()
     x, t = make_strings(x_train[trained], y_train[trained], strings, [seed, draw] if draw else seed, bend_share, stretch,
-                        alone)
+                        alone, serifs)
     xv, tv = make_strings(x_train[held_out], y_train[held_out], 3000, seed + 1, alone=VALIDATION_ALONE)
     print(f"made {strings} strings in {time.time() - start:.0f} s", flush=True)
     model = build_model()
@@ -208,7 +221,7 @@ def train(data: str | Path | None, out: Path, strings: int = 300_000, epochs: in
     served = with_softmax(model)
     served.save(out)
     metrics = {"validation_string_accuracy": string_accuracy(served, xv, tv), "strings": strings, "epochs": epochs,
-               "seed": seed, "draw": draw, "learning_rate": learning_rate, "bend_share": bend_share, "alone": alone,
+               "seed": seed, "draw": draw, "learning_rate": learning_rate, "bend_share": bend_share, "alone": alone, "serifs": serifs,
                "stretch": list(stretch),
                "init": started_from,
                "train_seconds": round(time.time() - start),
