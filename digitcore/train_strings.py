@@ -64,7 +64,7 @@ def with_serifs(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A 1's float32 ink with a flag at the top, sometimes a foot (digitcore.train.add_serifs), cropped again:
     MNIST's 1s are mostly bare strokes, and a network trained on them reads a flagged 1 as a 7."""
     pad = int(0.5 * ink.shape[0]) + 2  # the flag reaches up to 0.4 of the height to the left
-    picture = np.round(np.pad(ink, pad) * 255).astype(np.uint8)
+    picture = np.ascontiguousarray(np.round(np.pad(ink, pad) * 255), dtype=np.uint8)  # OpenCV draws on C order only
     add_serifs(picture, rng)
     return crop(picture).astype(np.float32) / 255
 

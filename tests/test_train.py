@@ -135,6 +135,22 @@ def test_strings_of_other_hands_are_bent_and_widened_and_still_strips(mnist_samp
     assert make_strings(x, y, 5, [42, 1])[0].tobytes() == plain[:5].tobytes()  # repeatable
 
 
+def test_ones_in_strings_get_a_flag_with_serifs_and_other_strings_stay_as_they_were(mnist_sample):
+    from digitcore.train_strings import make_strings, with_serifs
+
+    x, y = mnist_sample
+    one = x[np.flatnonzero(y == 1)[0]].astype(np.float32) / 255
+    plain = one[:, one.any(axis=0)][one.any(axis=1)]
+    flagged = with_serifs(plain, np.random.default_rng(0))
+    assert flagged.shape[1] >= plain.shape[1] + 3 and flagged.sum() > 1.1 * plain.sum()  # a flag or foot beside it
+    # No random draw without serifs: the strings every served network was trained on are made exactly as before.
+    assert make_strings(x, y, 20, [42, 1], serifs=0.0)[0].tobytes() == make_strings(x, y, 20, [42, 1])[0].tobytes()
+    ones = np.flatnonzero(y == 1)
+    bare, _ = make_strings(x[ones], y[ones], 20, 5)
+    serifed, _ = make_strings(x[ones], y[ones], 20, 5, serifs=1.0)
+    assert serifed.tobytes() != bare.tobytes()
+
+
 def test_the_string_network_can_be_fine_tuned_from_a_saved_one(tmp_path):
     import keras
 
