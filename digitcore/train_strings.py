@@ -9,6 +9,7 @@ ones): the network learns to read those as NOT_DIGIT, one step like a digit.
 
     python -m digitcore train-strings --data ../shared/data/mnist.npz [--strings 300000] [--epochs 4] [--alone 0.45]
     python -m digitcore train-strings --data ... --init served.keras --draw 1 --epochs 2 --learning-rate 3e-4
+    python -m digitcore train-strings --data ... --init served.keras --draw 3 --epochs 2 --learning-rate 3e-4 --serifs 0.5
 
 writes models/strings.keras, its metrics in strings.json, and the served models/strings.onnx (exported and
 checked against Keras, as digitcore.export does for the digit models).
@@ -202,8 +203,8 @@ def train(data: str | Path | None, out: Path, strings: int = 300_000, epochs: in
     """Make the strings, train with CTC, save the network with probabilities out, record and export it.
 
     init: a string network (.keras) to start from, fine-tuning it; draw: which set of training strings to make
-    (0: the first network's; another number: new ones); bend_share, stretch, alone, serifs and low_res: see make_string. The
-    validation digits and strings stay the same whatever these are, so figures compare."""
+    (0: the first network's; another number: new ones); bend_share, stretch, alone, serifs and low_res: see
+    make_string. The validation digits and strings stay the same whatever these are, so figures compare."""
     (x_train, y_train), _ = load_mnist(data)
     held_out, trained = validation_split(len(x_train), seed, 6000)  # as digitcore.train splits the train digits
     start = time.time()
@@ -229,8 +230,8 @@ def train(data: str | Path | None, out: Path, strings: int = 300_000, epochs: in
     served = with_softmax(model)
     served.save(out)
     metrics = {"validation_string_accuracy": string_accuracy(served, xv, tv), "strings": strings, "epochs": epochs,
-               "seed": seed, "draw": draw, "learning_rate": learning_rate, "bend_share": bend_share, "alone": alone, "serifs": serifs, "low_res": low_res,
-               "stretch": list(stretch),
+               "seed": seed, "draw": draw, "learning_rate": learning_rate, "bend_share": bend_share, "alone": alone,
+               "serifs": serifs, "low_res": low_res, "stretch": list(stretch),
                "init": started_from,
                "train_seconds": round(time.time() - start),
                "command": "python -m digitcore " + shlex.join(sys.argv[1:])}
