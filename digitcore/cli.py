@@ -47,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--learning-rate", type=float, default=1e-3, help="the peak of the cosine schedule (default: %(default)s)")
     p.add_argument("--alone", type=float, help="share of training strings that are one non-digit alone (default: 0.45, as the served network's)")
     p.add_argument("--serifs", type=float, default=0.0, help="share of the 1s drawn with a flag, sometimes a foot, as train draws half of them (default: %(default)s)")
-    p.add_argument("--low-res", type=float, default=0.0, help="share of the strings made small and enlarged again, as train does to a quarter of its digits (default: %(default)s)")
 
     p = commands.add_parser("evaluate", help="accuracy, loss and calibration of a model on the MNIST test split")
     p.add_argument("--data", help="mnist.npz or a folder of IDX files (default: download with Keras)")
@@ -188,7 +187,7 @@ def run_train_strings(args: argparse.Namespace) -> int:
     try:
         metrics = train(args.data, Path(args.out), args.strings, args.epochs, args.seed, args.init, args.draw,
                         args.learning_rate, args.bend, tuple(args.stretch), ALONE if args.alone is None else args.alone,
-                        args.serifs, args.low_res)
+                        args.serifs)
     except _user_errors() as e:
         raise UserError(e) from e
     print(json.dumps(metrics, indent=2))

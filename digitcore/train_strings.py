@@ -82,14 +82,12 @@ def bend(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Generator, bend_share: float = 0.0,
-                stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE, serifs: float = 0.0,
-                low_res: float = 0.0) -> tuple[np.ndarray, list[int]] | None:
+                stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE,
+                serifs: float = 0.0) -> tuple[np.ndarray, list[int]] | None:
     """One strip of 1-6 random digits (sometimes a non-digit) and their labels, NOT_DIGIT for a non-digit; None
     when it would not fit a strip. Other hands than MNIST's: bend_share of the glyphs bent (non-digits
     too), each digit's width times a factor drawn from stretch, serifs of the 1s written with a flag (and
-    sometimes a foot) as digitcore.train draws them, low_res of the strings made at a glyph height of 8-14 px and
-    enlarged again (an 8x8 scan, a tiny photo), as digitcore.train does to a quarter of its digits. alone: the
-    share of strings that are one non-digit alone."""
+    sometimes a foot) as digitcore.train draws them. alone: the share of strings that are one non-digit alone."""
     kind = rng.random()
     count = 1 if kind < alone else int(rng.choice(MAX_DIGITS, p=COUNTS)) + 1
     picks = list(rng.integers(len(crops), size=count))
@@ -128,11 +126,6 @@ def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gene
     # non-digits crisp; left so, the network tells them apart by their edges, and reads a user's crisp digits
     # as non-digits.
     canvas = cv2.GaussianBlur((canvas > rng.uniform(0.3, 0.6)).astype(np.float32), (0, 0), rng.uniform(0.4, 1.2))
-    if low_res and rng.random() < low_res:  # one scan for the whole string, non-digits too
-        s = rng.uniform(8, 14) / tall
-        small = cv2.resize(canvas, (max(1, round(canvas.shape[1] * s)), max(1, round(canvas.shape[0] * s))),
-                           interpolation=cv2.INTER_AREA)
-        canvas = cv2.resize(small, canvas.shape[::-1], interpolation=int(rng.choice([cv2.INTER_NEAREST, cv2.INTER_LINEAR])))
     shear, angle = rng.uniform(-0.25, 0.25), rng.uniform(-4, 4)
     h, w = canvas.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
@@ -146,8 +139,8 @@ def make_string(crops: list[np.ndarray], labels: np.ndarray, rng: np.random.Gene
 
 
 def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int | list[int], bend_share: float = 0.0,
-                 stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE, serifs: float = 0.0,
-                 low_res: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                 stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE,
+                 serifs: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """n strips (n, HEIGHT, WIDTH) uint8 and their CTC targets (n, MAX_DIGITS): digit + 1, then BLANK."""
     rng = np.random.default_rng(seed)
     crops = digit_crops(x)
@@ -155,7 +148,7 @@ def make_strings(x: np.ndarray, y: np.ndarray, n: int, seed: int | list[int], be
     targets = np.full((n, MAX_DIGITS), BLANK, np.int32)
     i = 0
     while i < n:
-        made = make_string(crops, y, rng, bend_share, stretch, alone, serifs, low_res)
+        made = make_string(crops, y, rng, bend_share, stretch, alone, serifs)
         if made is None:
             continue
         strips[i] = np.round(made[0] * 255)
@@ -198,18 +191,17 @@ def string_accuracy(model: keras.Model, strips: np.ndarray, targets: np.ndarray)
 
 def train(data: str | Path | None, out: Path, strings: int = 300_000, epochs: int = 4, seed: int = 42,
           init: str | Path | None = None, draw: int = 0, learning_rate: float = 1e-3, bend_share: float = 0.0,
-          stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE, serifs: float = 0.0,
-          low_res: float = 0.0) -> dict:
+          stretch: tuple[float, float] = (1.0, 1.0), alone: float = ALONE, serifs: float = 0.0) -> dict:
     """Make the strings, train with CTC, save the network with probabilities out, record and export it.
 
     init: a string network (.keras) to start from, fine-tuning it; draw: which set of training strings to make
-    (0: the first network's; another number: new ones); bend_share, stretch, alone, serifs and low_res: see
+    (0: the first network's; another number: new ones); bend_share, stretch, alone and serifs: see
     make_string. The validation digits and strings stay the same whatever these are, so figures compare."""
     (x_train, y_train), _ = load_mnist(data)
     held_out, trained = validation_split(len(x_train), seed, 6000)  # as digitcore.train splits the train digits
     start = time.time()
     x, t = make_strings(x_train[trained], y_train[trained], strings, [seed, draw] if draw else seed, bend_share, stretch,
-                        alone, serifs, low_res)
+                        alone, serifs)
     xv, tv = make_strings(x_train[held_out], y_train[held_out], 3000, seed + 1, alone=VALIDATION_ALONE)
     print(f"made {strings} strings in {time.time() - start:.0f} s", flush=True)
     model = build_model()
@@ -231,7 +223,7 @@ def train(data: str | Path | None, out: Path, strings: int = 300_000, epochs: in
     served.save(out)
     metrics = {"validation_string_accuracy": string_accuracy(served, xv, tv), "strings": strings, "epochs": epochs,
                "seed": seed, "draw": draw, "learning_rate": learning_rate, "bend_share": bend_share, "alone": alone,
-               "serifs": serifs, "low_res": low_res, "stretch": list(stretch),
+               "serifs": serifs, "stretch": list(stretch),
                "init": started_from,
                "train_seconds": round(time.time() - start),
                "command": "python -m digitcore " + shlex.join(sys.argv[1:])}

@@ -151,20 +151,6 @@ def test_ones_in_strings_get_a_flag_with_serifs_and_other_strings_stay_as_they_w
     assert serifed.tobytes() != bare.tobytes()
 
 
-def test_strings_made_at_low_resolution_are_softer_and_other_strings_stay_as_they_were(mnist_sample):
-    from digitcore.train_strings import make_strings
-
-    x, y = mnist_sample
-    plain, _ = make_strings(x, y, 30, [42, 1], serifs=0.5)
-    assert make_strings(x, y, 30, [42, 1], serifs=0.5, low_res=0.0)[0].tobytes() == plain.tobytes()
-    small, _ = make_strings(x, y, 30, [42, 1], serifs=0.5, low_res=1.0)
-
-    def soft(strips: np.ndarray) -> float:  # share of inked pixels between paper and full ink
-        return float(np.mean((strips > 25) & (strips < 230)) / np.mean(strips > 25))
-
-    assert soft(small) > 1.2 * soft(plain)
-
-
 def test_the_string_network_can_be_fine_tuned_from_a_saved_one(tmp_path):
     import keras
 
