@@ -462,6 +462,7 @@ def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray
         # A lone straight run thicker than LINE_CROSSING is a fat stroke, but ruling comes in families, and
         # photographed out of focus its lines come out as thick as that at the paper's noise floor.
         ruling = len(long) >= RULING
+        crossings: dict[int, np.ndarray] = {}  # by run length: one opening serves every line of a family
         for k in long:
             piece = (labels == k).astype(np.uint8)
             # Thin along much of its length (digits touching it may cover the rest, so not the median).
@@ -473,7 +474,9 @@ def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray
                 continue
             # A stroke crosses a line where the mask runs on across it (further than the line is thick): keep those pixels.
             run = max(LINE_CROSSING, int(thickness) + 4) if ruling else LINE_CROSSING
-            crossing = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((run, 1) if horizontal else (1, run), np.uint8))
+            if run not in crossings:
+                crossings[run] = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((run, 1) if horizontal else (1, run), np.uint8))
+            crossing = crossings[run]
             line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
             line &= 1 - crossing
             found |= line  # every candidate, ruling or not, is left out when the writing is judged

@@ -141,11 +141,11 @@ def split_line(ink: np.ndarray, score: Scorer | None, limit: int) -> list[np.nda
     if len(groups) > limit:
         return [np.isin(labels, [i + 1 for i in g]) for g in groups[: limit + 1]]
     masks = [np.isin(labels, [i + 1 for i in g]) for g in groups]
-    # Measured again on the groups: a digit in two stacked strokes has only half-height strokes.
-    height = max(height, line_height(np.array([cv2.boundingRect(m.astype(np.uint8)) for m in masks])))
+    # Measured again on the groups, and after the joins: a digit in two strokes may have only shorter strokes.
+    height = max(height, line_height(boxes_of(masks)))
     if score is not None:
         masks = join_by_score(ink, masks, height, score)
-        height = max(height, line_height(np.array([cv2.boundingRect(m.astype(np.uint8)) for m in masks])))
+        height = max(height, line_height(boxes_of(masks)))
         masks = cut_by_score(ink, masks, height, score)
     return sorted(masks, key=lambda m: centre_x(m))
 
@@ -154,6 +154,11 @@ def line_height(boxes: np.ndarray) -> float:
     """A digit's height in this line: the median height of the boxes (x, y, w, h) at least half as tall as the tallest."""
     heights = boxes[:, 3]
     return float(np.median(heights[heights >= 0.5 * heights.max()]))
+
+
+def boxes_of(masks: list[np.ndarray]) -> np.ndarray:
+    """(k, 4) boxes (x, y, w, h) of the masks."""
+    return np.array([cv2.boundingRect(m.astype(np.uint8)) for m in masks])
 
 
 def join_by_geometry(boxes: np.ndarray, height: float) -> list[list[int]]:
@@ -346,8 +351,7 @@ def rows_tall(mask: np.ndarray) -> int:
 
 def tall_enough(mask: np.ndarray, height: float) -> bool:
     """Whether the mask holds ink spanning at least TALL of the line's height: a digit, not a bar or a crumb."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    return len(rows) > 0 and rows[-1] + 1 - rows[0] >= TALL * height
+    return rows_tall(mask) >= max(TALL * height, 1)
 
 
 def to_cut(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Scorer) -> list[int]:
