@@ -28,6 +28,7 @@ WIDE_PIECE = 1.0  # a piece left whole this wide (of its height) may still be di
 ONE_SURE = 0.9  # ... unless the digit network reads it at least this surely as one digit
 STRING_SURE = 0.5  # a run read whole replaces its digits when every symbol of it reads at least this surely: the
                    # string network's "not a digit" for a letter cut into "11" is often only 0.5-0.7 sure
+SHIFTS = (-1, 1)  # strip columns a run is also read shifted by (read_touching)
 LOOP_OR_STROKE = (0, 1)  # what any loop or stroke reads as: a piece read so is no proof of a digit (an infinity
                          # sign's halves, a letter's stem)
 
@@ -235,18 +236,29 @@ class Recognizer:
     def read_touching(self, ink: np.ndarray, pieces: list[Piece], digits: list[Digit]) -> list[Digit]:
         """The digits with each run of touching pieces (and each piece left whole but wide enough to be two) read
         again whole by the string network, in one call, and replaced where that reading differs and is sure:
-        it reads digits written into each other, where a cut takes part of one digit with the other."""
+        it reads digits written into each other, where a cut takes part of one digit with the other.
+
+        Each strip is also read shifted by SHIFTS: where its own reading does not replace the pieces, another
+        reading that both shifted strips give may (where a strip falls between two of the network's 4-column
+        steps, a symbol can be misread or doubted)."""
         runs = [run for run in touching_runs(ink, pieces) if len(run) > 1 or maybe_several(pieces[run[0]], digits[run[0]])]
         made = [(run, *joined(pieces, run)) for run in runs]
         made = [(run, ink, box, strip) for run, ink, box in made if (strip := to_strip(ink)) is not None]
         if not made:
             return digits
-        steps = self.strings(np.stack([strip for *_, (strip, _, _) in made])[..., None])
+        strips = np.stack([strip for *_, (strip, _, _) in made])
+        readings = [decode(steps) for steps in self.strings(
+            np.concatenate([strips, *(np.roll(strips, shift, axis=2) for shift in SHIFTS)])[..., None])]
         replaced: dict[int, list[Digit]] = {}
-        for (run, ink, box, (strip, scale, left)), reading in zip(made, map(decode, steps)):
+        for k, (run, ink, box, (strip, scale, left)) in enumerate(made):
             pieces_read = [digits[i] for i in run]
+            reading = readings[k]
             if not overrules(reading, pieces_read):
-                continue
+                shifted = readings[k + len(made) :: len(made)]
+                agreed = {r.labels for r in shifted}
+                if len(agreed) > 1 or reading.labels in agreed or not overrules(shifted[0], pieces_read):
+                    continue
+                reading, strip, left = shifted[0], np.roll(strip, SHIFTS[0], axis=1), left + SHIFTS[0]
             read_whole = with_pieces_kept(reading, pieces_read, string_digits(reading, strip, scale, left, ink, box))
             if [d.label for d in read_whole] == [d.label for d in pieces_read]:
                 continue

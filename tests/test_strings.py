@@ -4,10 +4,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from digitcore import runtime
+from digitcore import predict, runtime
+from digitcore.images import read_image
 from digitcore.predict import DEFAULT_STRINGS, STRING_SURE, Digit, Recognizer, maybe_several, overrules, with_pieces_kept
 from digitcore.segment import touching_runs
 from digitcore.strings import BLANK, BOX, CLASSES, HEIGHT, NOT_DIGIT, STEPS, WIDTH, boundaries, decode, to_strip, window
+from tests.conftest import FIXTURES
 from tests.test_segment import first_of, ink_of, line, page
 
 
@@ -179,3 +181,32 @@ def test_read_keeps_touching_digits_the_string_network_doubts(recognizer, mnist_
     doubted = Recognizer(recognizer.model, recognizer.reject_threshold, recognizer.fast, strings)
     reading = doubted.read(page(ink))
     assert reading.number == "62" and reading.reason is None
+
+
+def test_a_run_is_read_again_shifted_where_its_strip_falls_between_steps(recognizer, monkeypatch):
+    """A Hershey "1320" written touching (benchmarks.numbers, touching, seed 0, #142): the string network reads
+    its strip 1, 3, "not a digit" (48% sure, under STRING_SURE), 0, so the pieces' "1332" stood; both strips
+    shifted a column read "1320" surely, and that is the reading now."""
+    picture = read_image(FIXTURES / "touching" / "touching_s0_0142_1320.png")
+    assert recognizer.read(picture).number == "1320"
+    monkeypatch.setattr(predict, "SHIFTS", (0, 0))  # "shifted" strips that are the strip itself
+    assert recognizer.read(picture).number == "1332"
+
+
+def test_a_shifted_reading_is_taken_only_when_both_shifts_give_it(recognizer, mnist_sample):
+    """The shifted strips overrule a strip's own unsure reading only by agreeing with each other on another one."""
+    ink, _ = line([ink_of(first_of(mnist_sample, d, 1)) for d in (6, 2)], gap=-4)
+    unsure, six_two, seven_two = steps_of([BLANK, 7, BLANK, 3] + [BLANK] * (STEPS - 4)), steps_of(
+        [BLANK, 7, BLANK, 3] + [BLANK] * (STEPS - 4)), steps_of([BLANK, 8, BLANK, 3] + [BLANK] * (STEPS - 4))
+    unsure[1] = (1 - 0.4) / (CLASSES - 1)  # "62", its 6 read only 40% surely
+    unsure[1, 7] = 0.4
+    assert decode(unsure).labels == (6, 2) and decode(unsure).sure[0] < STRING_SURE
+
+    def reader(left: np.ndarray, right: np.ndarray) -> Recognizer:
+        def strings(strips: np.ndarray) -> np.ndarray:  # the strip itself first, then shifted by each of SHIFTS
+            n = len(strips) // 3
+            return np.concatenate([[unsure] * n, [left] * n, [right] * n])
+        return Recognizer(recognizer.model, recognizer.reject_threshold, recognizer.fast, strings)
+
+    assert reader(seven_two, seven_two).read(page(ink)).number == "72"  # both shifts agree: taken
+    assert reader(seven_two, six_two).read(page(ink)).number == "62"  # they differ: the pieces stand
