@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from digitcore.shapes import encloses, straightness
+
 FIELD = 28  # the model's input side
 BOX = 20  # the longer side of the digit inside the field, as in MNIST; the rest is margin for centring
 CENTRE = 14.0  # where MNIST's centre of mass sits, in pixel-index coordinates (measured: 14.00 +- 0.29)
@@ -32,7 +34,9 @@ THIN_STROKE, TARGET_STROKE, FAT_STROKE = 1.5, 2.4, 3.5  # stroke widths in field
 # low-resolution scan (an 8x8 digit at 128 px has 16 px blocks), or every grey block of its edge counts as a
 # light arm and comes out full strength, swelling the digit into a block-outlined mess.
 PEAK_WINDOW = 21
-STROKE_PART = 0.5  # only pieces at least this long (of the digit's longer side) are strokes to bridge
+STROKE_PART = 0.5  # only pieces at least this long (of the digit's longer side) are strokes to bridge,
+SHORT_STROKE, STROKE_LIKE = 0.25, 0.6  # and shorter ones down to this, if this elongated (shapes.straightness)
+                                       # and round no hole: a bit of a loop the pen lift cut off, not a dot or a ring
 PEN_LIFT = 0.1  # a gap between strokes this narrow (of the digit's longer side) is a pen lift, bridged
 FRAME_BAND = 0.08  # ink running out of the frame and no further in than this (of the side) is not writing
 BLOCK = 3  # a picture whose rows and columns all come in runs this long or longer is an enlarged tiny one
@@ -106,11 +110,15 @@ def bridge_pen_lifts(ink: np.ndarray) -> np.ndarray:
     gap where the strokes were meant to meet; MNIST's digits have none, and the model reads a 4 with a cut
     arm as a 1 or a 7. Gaps up to PEN_LIFT of the ink's longer side (2 of the field's 20 px) are closed, only
     between pieces at least STROKE_PART of that side long: a digit in one stroke, or a stroke and a dot, is
-    left exactly as it is."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
+    left exactly as it is. A shorter piece, down to SHORT_STROKE, is a stroke too when it is line-like and goes
+    round no hole: the part of a 6's or a 9's loop a pen lift cut off (the 6 read as a 5)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
     areas, lengths = stats[1:, cv2.CC_STAT_AREA], stats[1:, cv2.CC_STAT_WIDTH : cv2.CC_STAT_HEIGHT + 1].max(axis=1)
     # Strokes, not dots: a ?'s dot or a %'s rings sit close to the rest on purpose, and glued on make a 2 or an 8.
-    sizeable = np.flatnonzero((areas >= 0.02 * areas.sum()) & (lengths >= STROKE_PART * max(ink.shape))) + 1
+    longest = max(ink.shape)
+    sizeable = [k for k in range(1, count) if areas[k - 1] >= 0.02 * areas.sum() and (
+        lengths[k - 1] >= STROKE_PART * longest
+        or lengths[k - 1] >= SHORT_STROKE * longest and stroke_like(labels, stats[k], k))]
     if len(sizeable) < 2:
         return ink
     side = 2 * max(1, round(PEN_LIFT * max(ink.shape) / 2)) + 1
@@ -121,6 +129,14 @@ def bridge_pen_lifts(ink: np.ndarray) -> np.ndarray:
     across = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * side + 1, 2 * side + 1))  # a gap's whole width
     reach = sum(cv2.dilate((labels == k).astype(np.uint8), across) for k in sizeable[:8])
     return np.where(reach >= 2, closed, ink)
+
+
+def stroke_like(labels: np.ndarray, box: np.ndarray, k: int) -> bool:
+    """Whether component k of labels (its stats row box) is a bit of stroke: at least STROKE_LIKE elongated and
+    round no hole."""
+    x, y, w, h = box[:4]
+    piece = (labels[y : y + h, x : x + w] == k).astype(np.uint8)
+    return not encloses(piece) and straightness(cv2.moments(piece.astype(np.float32)))[0] >= STROKE_LIKE
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

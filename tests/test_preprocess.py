@@ -3,7 +3,8 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import dark_on_light
+from conftest import FIXTURES, dark_on_light
+from digitcore.images import read_image
 from digitcore.preprocess import (
     BOX,
     CENTRE,
@@ -349,6 +350,21 @@ def test_a_dot_near_a_stroke_is_not_bridged():
     ink[5:80, 26:34] = 1.0  # the stem of a ! or a ?, and its dot a pen lift's width below
     ink[86:94, 26:34] = 1.0
     assert np.array_equal(bridge_pen_lifts(ink), ink)
+
+
+def test_a_short_bit_of_stroke_is_bridged_but_not_a_small_ring(recognizer):
+    # A 9 whose loop a pen lift cut (benchmarks.numbers, two-stroke, seed 3, #143): the arc cut off is a third of
+    # the digit's height, under STROKE_PART, so the 9 was read as a 1 with a speck; a bit of stroke that short is
+    # bridged when it is line-like (the arc) and goes round no hole (a % sign's ring beside its slash is not).
+    picture = read_image(FIXTURES / "two_stroke" / "two_stroke_s3_0143_9.png")
+    ink = find_ink(picture).strength
+    assert pieces(ink) == 2 and pieces(bridge_pen_lifts(ink)) == 1
+    assert recognizer.read(picture).number == "9"
+    percent = np.zeros((100, 80), np.float32)
+    cv2.line(percent, (70, 0), (10, 99), 1.0, 8)
+    cv2.ellipse(percent, (30, 24), (5, 18), 0, 0, 360, 1.0, 4)  # a ring 40% of the height, as elongated as a
+                                                                # stroke, a pen lift from the slash
+    assert pieces(percent) == 2 and np.array_equal(bridge_pen_lifts(percent), percent)
 
 
 def _lit(h: int, w: int, paper: float, fall: float) -> np.ndarray:
