@@ -8,7 +8,8 @@ from digitcore import predict, runtime
 from digitcore.images import read_image
 from digitcore.predict import DEFAULT_STRINGS, STRING_SURE, Digit, Recognizer, maybe_several, overrules, with_pieces_kept
 from digitcore.segment import touching_runs
-from digitcore.strings import BLANK, BOX, CLASSES, HEIGHT, NOT_DIGIT, STEPS, WIDTH, boundaries, decode, to_strip, window
+from digitcore.strings import (BLANK, BOX, CLASSES, HEIGHT, NOT_DIGIT, PEAK_LAG, STEPS, WIDTH, boundaries, decode, to_strip,
+                               window)
 from tests.conftest import FIXTURES
 from tests.test_segment import first_of, ink_of, line, page
 
@@ -41,7 +42,7 @@ def test_decoding_merges_repeats_and_drops_blanks():
     assert reading.labels == (2, 2, NOT_DIGIT)
     assert reading.probabilities.shape == (3, 10) and np.allclose(reading.probabilities.sum(axis=1), 1)
     assert reading.sure.min() > 0.8 and reading.not_digit[2] > 0.8 > reading.not_digit[0]
-    assert reading.centres[1] == round(9.5 * WIDTH / STEPS)
+    assert reading.centres[1] == round((9.5 + PEAK_LAG) * WIDTH / STEPS)
     cuts = boundaries(reading, 1.0, 0, WIDTH)
     assert cuts[0][0] == 0 and cuts[-1][1] == WIDTH and all(a[1] == b[0] for a, b in zip(cuts, cuts[1:]))
     assert window(np.ones((HEIGHT, WIDTH), np.float32), 0).shape == (HEIGHT, HEIGHT)
@@ -75,6 +76,26 @@ def test_the_string_network_reads_overlapping_mnist_digits(strings_model, mnist_
             right += decode(steps).labels == labels
             total += 1
     assert right >= 23  # of 30 (25 measured)
+
+
+def test_each_symbol_is_placed_on_its_digit(strings_model, mnist_sample):
+    """Where the string network reads a touching number right, each symbol's column maps back into its own digit,
+    within a quarter of a digit's width of its middle for most (the network names a digit about a step before
+    its middle: PEAK_LAG)."""
+    near, total = 0, 0
+    for k in range(1, 4):
+        for a in range(10):
+            labels = (a, (7 * a + 3 + k) % 10, (3 * a + k) % 10)
+            inks = [ink_of(first_of(mnist_sample, d, k)) for d in labels]
+            ink, lefts = line(inks, gap=-6)
+            strip, scale, left = to_strip(ink)
+            reading = decode(strings_model(strip[None, ..., None])[0])
+            if reading.labels != labels:
+                continue
+            for centre, x, digit in zip(reading.centres, lefts, inks):
+                near += abs((centre - left) / scale - (x + digit.shape[1] / 2)) <= digit.shape[1] / 4
+                total += 1
+    assert total >= 45 and near >= 0.8 * total
 
 
 def test_read_reports_a_touching_number_with_boxes_on_its_digits(recognizer, mnist_sample):
