@@ -121,7 +121,7 @@ def bridge_pen_lifts(ink: np.ndarray) -> np.ndarray:
         or lengths[k - 1] >= SHORT_STROKE * longest and stroke_like(labels, stats[k], k))]
     if len(sizeable) < 2:
         return ink
-    side = 2 * max(1, round(PEN_LIFT * max(ink.shape) / 2)) + 1
+    side = 2 * max(1, round(PEN_LIFT * longest / 2)) + 1
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     padded = np.pad(ink, side)  # so closing never glues ink to the map's edge
     closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, disc)[side:-side, side:-side]

@@ -33,8 +33,8 @@ ARROW_RULES = ((SHAFT, BARB, SYMMETRIC), (STUBBY_SHAFT, STUBBY_BARB, STUBBY_SYMM
 # stroke's ink and DOT_SIDE of its height, its middle at most DOT_REACH pixels to the side of the stroke's
 # lowest ink. The dot is pressed, at least DOT_WIDE field pixels across both ways, or tapped, a pen wide: round
 # (sides within a pixel), at most TAP_SIDE across and at least TAP_AREA pixels. The end of a stroke cut off by
-# a pen lift is a pen wide too, but longer than wide. Nor does a question mark's stroke go round a hole, as an 8
-# or a 5 does whose foot broke off. Of MNIST's 60,000 train digits 4 are refused (three 7s and a 9 whose foot broke
+# a pen lift is a pen wide too, but longer than wide. Nor does a question mark's stroke go round a hole, as an
+# 8's does whose foot broke off. Of MNIST's 60,000 train digits 4 are refused (three 7s and a 9 whose foot broke
 # off), of its 10,000 test digits 1 (a 7). A straight stroke over a dot is an "!", which stays a 1
 # (digitcore.negatives.AMBIGUOUS).
 DOT_WIDE, TAP_SIDE, TAP_AREA, DOT_SHARE, DOT_SIDE, DOT_REACH = 4, 3, 4, 0.35, 0.45, 4.0
