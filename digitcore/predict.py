@@ -247,8 +247,8 @@ class Recognizer:
         if not made:
             return digits
         strips = np.stack([strip for *_, (strip, _, _) in made])
-        readings = [decode(steps) for steps in self.strings(
-            np.concatenate([strips, *(np.roll(strips, shift, axis=2) for shift in SHIFTS)])[..., None])]
+        shifted_strips = [np.roll(strips, shift, axis=2) for shift in SHIFTS]
+        readings = [decode(steps) for steps in self.strings(np.concatenate([strips, *shifted_strips])[..., None])]
         replaced: dict[int, list[Digit]] = {}
         for k, (run, ink, box, (strip, scale, left)) in enumerate(made):
             pieces_read = [digits[i] for i in run]
@@ -258,7 +258,7 @@ class Recognizer:
                 agreed = {r.labels for r in shifted}
                 if len(agreed) > 1 or reading.labels in agreed or not overrules(shifted[0], pieces_read):
                     continue
-                reading, strip, left = shifted[0], np.roll(strip, SHIFTS[0], axis=1), left + SHIFTS[0]
+                reading, strip, left = shifted[0], shifted_strips[0][k], left + SHIFTS[0]
             read_whole = with_pieces_kept(reading, pieces_read, string_digits(reading, strip, scale, left, ink, box))
             if [d.label for d in read_whole] == [d.label for d in pieces_read]:
                 continue

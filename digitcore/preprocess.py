@@ -115,8 +115,8 @@ def bridge_pen_lifts(ink: np.ndarray) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
     areas, lengths = stats[1:, cv2.CC_STAT_AREA], stats[1:, cv2.CC_STAT_WIDTH : cv2.CC_STAT_HEIGHT + 1].max(axis=1)
     # Strokes, not dots: a ?'s dot or a %'s rings sit close to the rest on purpose, and glued on make a 2 or an 8.
-    longest = max(ink.shape)
-    sizeable = [k for k in range(1, count) if areas[k - 1] >= 0.02 * areas.sum() and (
+    longest, inked = max(ink.shape), areas.sum()
+    sizeable = [k for k in range(1, count) if areas[k - 1] >= 0.02 * inked and (
         lengths[k - 1] >= STROKE_PART * longest
         or lengths[k - 1] >= SHORT_STROKE * longest and stroke_like(labels, stats[k], k))]
     if len(sizeable) < 2:
