@@ -58,7 +58,8 @@ def crossbar_sevens(x: np.ndarray, y: np.ndarray, seed: int) -> list[np.ndarray]
 
 def model_inputs(pages: list[np.ndarray]) -> np.ndarray:
     """(N, 28, 28) float32: each page prepared as Recognizer.predict prepares it (the same for every model)."""
-    from digitcore.preprocess import find_ink, to_field
+    from digitcore.ink import find_ink
+    from digitcore.preprocess import to_field
 
     return np.stack([to_field(find_ink(p).strength) for p in pages])
 

@@ -24,8 +24,9 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from digitcore import Recognizer  # noqa: E402
-from digitcore import preprocess as pre  # noqa: E402
+from digitcore import ink, preprocess as pre  # noqa: E402
 from digitcore.data import load_mnist  # noqa: E402
+from digitcore.images import to_uint8  # noqa: E402
 from digitcore.evaluate import score  # noqa: E402
 from digitcore.predict import DEFAULT_MODEL, DEFAULT_ONNX  # noqa: E402
 
@@ -113,17 +114,17 @@ def main(argv: list[str] | None = None) -> None:
     for name, picture in (("sketch 800x800 RGBA", sketch), ("photo 1024x768 RGB", photo)):
         print(f"\n{name}")
         # The stages as to_model_input runs them, each timed on the previous stage's output.
-        colour = pre.halve(pre.to_uint8(picture), pre.WORK_SIDE)
-        grey = pre.to_grey(colour)
-        small = pre.shrink(grey, pre.WORK_SIDE)
-        ink, _ = pre.extract_ink(small)
+        colour = ink.halve(to_uint8(picture), ink.WORK_SIDE)
+        grey = ink.to_grey(colour)
+        small = ink.shrink(grey, ink.WORK_SIDE)
+        strength, _ = ink.extract_ink(small)
         model_input = pre.to_model_input(picture)[None]
         stages = {
-            "  halve the colour picture": lambda: pre.halve(pre.to_uint8(picture), pre.WORK_SIDE),
-            "  to_grey (alpha, colour)": lambda: pre.to_grey(colour),
-            "  shrink to 256": lambda: pre.shrink(grey, pre.WORK_SIDE),
-            "  extract_ink (polarity, paper, specks)": lambda: pre.extract_ink(small),
-            "  stroke width + centre in 28x28": lambda: pre.to_field(ink),
+            "  halve the colour picture": lambda: ink.halve(to_uint8(picture), ink.WORK_SIDE),
+            "  to_grey (alpha, colour)": lambda: ink.to_grey(colour),
+            "  shrink to 256": lambda: ink.shrink(grey, ink.WORK_SIDE),
+            "  extract_ink (polarity, paper, specks)": lambda: ink.extract_ink(small),
+            "  stroke width + centre in 28x28": lambda: pre.to_field(strength),
             "  to_model_input, all of the above": lambda: pre.to_model_input(picture),
             "  model call (ONNX Runtime, 1 thread)": lambda: recognizer.probabilities(model_input),
         }

@@ -27,7 +27,8 @@ from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the table
 
-from benchmarks.wild import add_set_options, check_set_options, error_tile, load_recognizer, montage, photo_size, photograph, place, sketchpad, slant  # noqa: E402
+from benchmarks.render import photo_size, photograph, place, sketchpad, slant  # noqa: E402
+from benchmarks.wild import add_set_options, check_set_options, error_tile, load_recognizer, montage  # noqa: E402
 from digitcore.negatives import HELD_OUT_KINDS, make_ink  # noqa: E402
 
 MEDIA = ("sketch", "photo")

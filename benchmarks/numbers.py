@@ -26,10 +26,12 @@ import numpy as np
 from PIL import Image
 
 # The renderers are shared with the wild-pictures benchmark; imported here only, so moving them is one edit.
+from benchmarks.render import (
+    MAX_SKETCH_STROKE, Digits, crop, hershey_glyph, mnist_ink, mnist_strokes, photo_size, photograph, pick_digit, place,
+    sketchpad, slant,
+)
 from benchmarks.wild import (
-    DEFAULT_DATA, MAX_SKETCH_STROKE, Digits, add_set_options, check_set_options, crop, hershey_glyph, load_recognizer,
-    make_empty, mnist_ink, mnist_strokes, mnist_test, photo_size, photograph, pick_digit, place, sketchpad, sklearn_digits,
-    slant,
+    DEFAULT_DATA, add_set_options, check_set_options, load_recognizer, make_empty, mnist_test, sklearn_digits,
 )
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

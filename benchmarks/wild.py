@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.render import (
-    MAX_SKETCH_STROKE, Digits, Item, camera, compose, crop, hershey_glyph, holes, lighting, mnist_ink, mnist_strokes,
+    MAX_SKETCH_STROKE, Digits, Item, camera, compose, hershey_glyph, holes, lighting, mnist_ink, mnist_strokes,
     paper_tint, pen_colour, photo_size, photograph, pick_digit, place, ruling, sheet_on_desk, sketchpad, slant,
 )
 

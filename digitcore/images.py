@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from digitcore.preprocess import MAX_PIXELS, InvalidImage
-
+MAX_PIXELS = 64_000_000  # a larger array is refused rather than processed slowly
 MAX_FILE_BYTES = 50 * 1024 * 1024  # no digit photo needs more; the app sets its own, lower upload limit
+
+
+class InvalidImage(ValueError):
+    """The input is not a picture we can read; the message says what was wrong."""
 
 
 def as_array(image: Any) -> np.ndarray | None:
@@ -99,8 +102,6 @@ def pil_to_array(picture: Image.Image) -> np.ndarray:
 
 def to_rgb(picture: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 for showing a picture to a person: grey repeated, transparency composited onto white."""
-    from digitcore.preprocess import to_uint8
-
     picture = to_uint8(picture)
     if picture.ndim == 2:
         return np.repeat(picture[..., None], 3, axis=2)
@@ -110,3 +111,32 @@ def to_rgb(picture: np.ndarray) -> np.ndarray:
         alpha = picture[..., 3:].astype(np.float32) / 255
         return (picture[..., :3] * alpha + 255 * (1 - alpha) + 0.5).astype(np.uint8)
     return picture
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """The array as uint8 (H, W) or (H, W, C) with C in 1-4; floats in [0, 1] or [0, 255], bool and uint16 accepted."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (2, 3, 4)):
+        raise InvalidImage(
+            f"an array of shape {image.shape} is not a picture: expected (H, W), (H, W, 3) or (H, W, 4)"
+        )
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise InvalidImage(f"the picture is empty (shape {image.shape})")
+    if image.shape[0] * image.shape[1] > MAX_PIXELS:
+        raise InvalidImage(f"the picture is too large ({image.shape[1]}x{image.shape[0]}; at most {MAX_PIXELS:,} pixels)")
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == bool:
+        return image.astype(np.uint8) * 255
+    if image.dtype == np.uint16:
+        return (image >> 8).astype(np.uint8)
+    if np.issubdtype(image.dtype, np.floating):
+        if not np.isfinite(image).all():
+            raise InvalidImage("the picture has NaN or infinite values")
+        scale = 255.0 if image.max(initial=0) <= 1.0 else 1.0  # [0, 1] floats vs [0, 255] floats
+        return np.clip(image * scale + 0.5, 0, 255).astype(np.uint8)
+    if np.issubdtype(image.dtype, np.integer):
+        return np.clip(image, 0, 255).astype(np.uint8)
+    raise InvalidImage(f"an array of dtype {image.dtype} is not a picture")

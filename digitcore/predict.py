@@ -10,7 +10,8 @@ import numpy as np
 from digitcore import runtime
 from digitcore.evaluate import pair_threshold, reject_threshold, rejected
 from digitcore.images import as_array
-from digitcore.preprocess import find_ink, to_field
+from digitcore.ink import find_ink
+from digitcore.preprocess import to_field
 from digitcore.runtime import ModelError
 from digitcore.segment import Piece, split_digits, touching_runs
 from digitcore.shapes import refused_shapes

@@ -4,20 +4,9 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES, dark_on_light
-from digitcore.images import read_image
-from digitcore.preprocess import (
-    BOX,
-    CENTRE,
-    InvalidImage,
-    bridge_pen_lifts,
-    center_in_field,
-    find_ink,
-    smooth_blocks,
-    stroke_width,
-    to_grey,
-    to_model_input,
-    to_uint8,
-)
+from digitcore.images import InvalidImage, read_image, to_uint8
+from digitcore.ink import find_ink, smooth_blocks, to_grey
+from digitcore.preprocess import BOX, CENTRE, bridge_pen_lifts, center_in_field, stroke_width, to_model_input
 
 
 def centre_of_mass(x: np.ndarray) -> tuple[float, float]:
@@ -257,8 +246,6 @@ def test_an_underline_and_a_strike_through_are_left_out(mnist_sample):
 
 
 def test_the_whole_line_of_writing_is_found_with_a_thin_one_beside_a_fat_eight():
-    from digitcore.preprocess import find_ink
-
     page = np.full((400, 800), 255, np.uint8)
     cv2.line(page, (150, 100), (150, 300), 0, 4, cv2.LINE_AA)  # a fine-pen 1
     cv2.ellipse(page, (450, 150), (60, 50), 0, 0, 360, 0, 40)  # a marker 8

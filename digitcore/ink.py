@@ -1,0 +1,548 @@
+"""Find the ink of any picture: what is writing, apart from the paper, its light and texture, ruled lines,
+the page's edge and the desk around a note. Picture in, soft ink map (light ink on dark) out.
+
+The paper is estimated from where the ink is not, so a stroke of any width stays ink; weak ink is kept where
+it joins strong ink (hysteresis), with the threshold set by the paper's own noise. Pure numpy/OpenCV.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from digitcore.images import to_uint8
+
+WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stroke, and everything after is cheap
+MIN_CONTRAST = 16  # ink must differ from the paper by this many grey levels (of 255), and rise above its noise
+COARSE = 64  # side of the picture the paper is estimated on: fine enough for the light at the rim
+SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
+LINE_SPAN = 0.6  # a straight line this long (of the picture's side) may be ruling or an edge, not a stroke
+LINE_PAST = 0.02  # ... and is, when it runs on this far (of the side) past the writing at both ends,
+LINE_THROUGH = 0.1  # ... or through it: at least this share of the writing beside it lies on its other side
+FIRM = 0.25  # of the ink threshold: the weak level that sheds ruling and edges riding in on the digit
+LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
+RULING = 3  # this many long straight lines one way are ruling: thicker ones count (a blurred photo of a grid)
+# Working px around a pixel where its stroke's peak is looked for: wider than the pixel blocks of an upscaled
+# low-resolution scan (an 8x8 digit at 128 px has 16 px blocks), or every grey block of its edge counts as a
+# light arm and comes out full strength, swelling the digit into a block-outlined mess.
+PEAK_WINDOW = 21
+FRAME_BAND = 0.08  # ink running out of the frame and no further in than this (of the side) is not writing
+BLOCK = 3  # a picture whose rows and columns all come in runs this long or longer is an enlarged tiny one
+
+
+@dataclass(frozen=True)
+class Ink:
+    """The ink of a picture: a soft map cropped to the ink's box, and where that box sits in the picture.
+
+    strength: (h, w) float32 in [0, 1], light ink on dark, paper and everything that is not ink removed.
+    origin: (x, y) of the map's top-left corner in working pixels; scale: working pixels per picture pixel."""
+
+    strength: np.ndarray
+    origin: tuple[int, int]
+    scale: float
+
+    def box_in_picture(self, x: int, y: int, w: int, h: int) -> tuple[int, int, int, int]:
+        """A box (x, y, w, h) in the map's pixels -> the same box in the original picture's pixels."""
+        s = self.scale
+        x0, y0 = (x + self.origin[0]) / s, (y + self.origin[1]) / s
+        x1, y1 = (x + w + self.origin[0]) / s, (y + h + self.origin[1]) / s
+        return int(x0), int(y0), int(np.ceil(x1) - int(x0)), int(np.ceil(y1) - int(y0))
+
+
+def find_ink(image: np.ndarray) -> Ink | None:
+    """The ink of any picture array, at working scale (longer side at most 256 px); None when there is none."""
+    image = to_uint8(image)
+    # Colour is halved towards the working size before it is made grey, so that touches a quarter of the
+    # pixels or fewer. (Compositing transparency after averaging differs only in the half-pixel rim of a stroke.)
+    grey = smooth_blocks(shrink(to_grey(halve(image, WORK_SIDE)), WORK_SIDE))
+    found = extract_ink(grey)
+    if found is None:
+        return None
+    strength, origin = found
+    return Ink(strength, origin, grey.shape[1] / image.shape[1])
+
+
+def smooth_blocks(grey: np.ndarray) -> np.ndarray:
+    """A picture enlarged without smoothing (a tiny original, each of its pixels a block of BLOCK or more
+    identical rows and columns) blurred over one block, which is what enlarging it smoothly gives; any other
+    picture as it is. Left blocky, an 8x8 digit's staircase edges and square corners read as other digits."""
+    rows = np.flatnonzero((grey[1:] != grey[:-1]).any(axis=1))  # where one block of rows ends
+    cols = np.flatnonzero((grey[:, 1:] != grey[:, :-1]).any(axis=0))
+    if len(rows) < 4 or len(cols) < 4:  # a few bands or a blank page: nothing to tell blocks by
+        return grey
+    block = int(min(np.diff(rows).min(), np.diff(cols).min()))  # the margins around the blocks do not count
+    return cv2.blur(grey, (block, block)) if block >= BLOCK else grey
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 grey; transparency composited onto a backdrop that contrasts with the opaque ink."""
+    image = to_uint8(image)
+    if image.ndim == 2:
+        return image
+    channels = image.shape[2]
+    if channels == 2:
+        grey, alpha = np.ascontiguousarray(image[:, :, 0]), np.ascontiguousarray(image[:, :, 1])
+    else:
+        grey = cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY if channels == 4 else cv2.COLOR_RGB2GRAY)
+        if channels == 3:
+            return grey
+        alpha = cv2.extractChannel(image, 3)
+    if alpha.min() == 255:
+        return grey
+    # A sketchpad gives black strokes on transparent pixels (often themselves black): dropping the alpha
+    # would make it all black. Composite onto white for dark ink and onto black for light ink.
+    opaque = cv2.threshold(alpha, 127, 1, cv2.THRESH_BINARY)[1]
+    dark_ink = cv2.countNonZero(opaque) == 0 or cv2.mean(grey, mask=opaque)[0] < 128
+    if dark_ink:
+        return cv2.subtract(255, cv2.multiply(cv2.subtract(255, grey), alpha, scale=1 / 255))
+    return cv2.multiply(grey, alpha, scale=1 / 255)
+
+
+def halve(image: np.ndarray, min_side: int) -> np.ndarray:
+    """Halve by 2x2 averages while the longer side is at least 2 * min_side (grey or colour).
+
+    OpenCV has a fast path for exact halving: 800 -> 400 takes 0.02 ms, where one area-resize 800 -> 256
+    takes 2 ms here."""
+    while max(image.shape[:2]) >= 2 * min_side and min(image.shape[:2]) >= 2:
+        h, w = image.shape[0] // 2, image.shape[1] // 2
+        image = cv2.resize(image[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+    return image
+
+
+def shrink(grey: np.ndarray, max_side: int) -> np.ndarray:
+    """Downscale so the longer side is at most max_side: halving, then bilinear for the last ratio (under 2)."""
+    grey = halve(grey, max_side)
+    h, w = grey.shape[:2]
+    if max(h, w) <= max_side:
+        return grey
+    s = max_side / max(h, w)
+    return cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_LINEAR)
+
+
+def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """Float32 ink strength in [0, 1], light on dark, paper removed, cropped to the ink, and the crop's (x, y);
+    None when there is no digit."""
+    if min(grey.shape) >= 3:
+        grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
+    sheet = _sheet(grey, cut_by_level=_rim_differs(grey))
+    if sheet is not None:  # a note or page with the desk around it: the paper is the sheet, the desk is not ink
+        found = _ink_on(_paper_beyond(grey, sheet), sheet)
+        if found is not None:
+            return found
+    return _ink_on(grey, None)
+
+
+def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """extract_ink's work on a blurred grey picture, only inside the sheet mask when there is one."""
+    lo, median, hi = _percentiles(grey, (0.05, 50, 99.95))
+    # The paper is the majority, and ink lies on whichever side is further from it. But a marker digit may
+    # cover most of a picture: when the picture's rim is one even level, the paper is that.
+    rim_low, rim_median, rim_high = _rim_percentiles(grey)
+    if rim_high - rim_low < 0.1 * (hi - lo):
+        dark_ink = rim_median - lo > hi - rim_median
+    else:
+        below, above = median - lo, hi - median
+        # Uneven light spreads the paper both ways about equally, so it can only have decided tails that
+        # are close (within a factor of 2): in a photo, those are judged again with the light taken out.
+        close = max(below, above) < 2 * min(below, above)
+        flat = _ink_is_dark(grey) if close and max(grey.shape) > 160 else None
+        dark_ink = below > above if flat is None else flat
+    if dark_ink:
+        grey = cv2.bitwise_not(grey)
+    ink = cv2.subtract(grey, _background(grey))
+    if sheet is not None:  # the sheet's own edge, a few pixels wide, is not ink either
+        ink *= cv2.erode(sheet, np.ones((7, 7), np.uint8))
+    noise = _paper_noise(ink, grey)
+    if ink.max() < max(MIN_CONTRAST, noise):
+        return None
+    otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    threshold = max(otsu, noise, MIN_CONTRAST / 2)
+    # Hysteresis: weak ink (a light arm of a 4, the faint end of a pencil stroke) counts when it touches strong ink.
+    weak = max(noise / 2, MIN_CONTRAST / 2)
+    mask = _strokes(ink, min(weak, threshold), threshold)
+    # But ruling, a grid or a sheet's edge that touches the digit rides in on it too, its blurred halo too wide
+    # at the paper's noise floor to be taken for a line. Ink at a quarter of the threshold sheds them; it is
+    # taken when the weak level brought in much that lies away from those firmer strokes (not just their ends).
+    if FIRM * threshold > weak and _far_from(mask, mask & (ink > threshold)):  # the strong ink first: cheap
+        firm = _strokes(ink, FIRM * threshold, threshold)
+        if _far_from(mask, firm):
+            mask = firm
+    strength = float(np.median(ink[mask > 0])) if mask.any() else 0.0
+    if strength < max(MIN_CONTRAST / 2, noise):
+        return None
+    keep = _digit_components(mask)
+    if keep is None:
+        return None
+    # Only the digit's box matters from here on (with a pixel of margin for the anti-aliased rim).
+    x, y, w, h = cv2.boundingRect(keep)
+    top, left = max(y - 1, 0), max(x - 1, 0)
+    ink, keep = ink[top : y + h + 1, left : x + w + 1], keep[top : y + h + 1, left : x + w + 1]
+    # Soft ink: zero at half the threshold, full strength at the strokes' median, anti-aliased between. A weak
+    # stroke is measured against its own peak instead, so a light arm comes out as solid as the rest.
+    rim = cv2.dilate(keep, np.ones((3, 3), np.uint8))  # keep the anti-aliased rim of the kept strokes
+    inked = ink.astype(np.float32) * rim
+    peak = np.minimum(cv2.dilate(inked, np.ones((PEAK_WINDOW, PEAK_WINDOW), np.uint8)), strength)
+    floor = np.minimum(threshold / 2, peak / 2)
+    soft = np.clip((inked - floor) / np.maximum(peak - floor, 1.0), 0.0, 1.0)
+    return soft * rim, (left, top)
+
+
+def _sheet(grey: np.ndarray, cut_by_level: bool = True) -> np.ndarray | None:
+    """uint8 mask of a sheet (sticky note, page) lying on a darker or lighter desk, or None when the picture
+    is all paper. A sheet is a solid region with straight sides, 15-85% of the picture, holding the writing.
+
+    It is looked for on either side of one grey level (when cut_by_level), then as a region its own sharp edge
+    encloses: light falling off into the corners can leave a light desk there as dark as the note on it."""
+    h, w = grey.shape
+    if max(h, w) <= 160:
+        return None
+    coarse = _coarse(grey)
+    step = cv2.morphologyEx(coarse, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))  # 3x3 max - min
+    if cut_by_level:
+        cut, _ = cv2.threshold(coarse, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        if (coarse > cut).any() and not (coarse > cut).all():
+            contrast = float(np.median(coarse[coarse > cut])) - float(np.median(coarse[coarse <= cut]))
+            for side in (coarse > cut, coarse <= cut) if contrast >= SHEET_CONTRAST else ():
+                filled = _solid_region(side, at_frame=True)
+                if filled is not None and _is_sheet(filled, step, contrast):
+                    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
+    filled = _solid_region(step < SHEET_CONTRAST / 2)
+    if filled is None:
+        return None
+    filled = cv2.dilate(filled, np.ones((3, 3), np.uint8))  # out to the middle of the edge the region stops at
+    if filled.all():
+        return None
+    contrast = abs(float(np.median(coarse[filled > 0])) - float(np.median(coarse[filled == 0])))
+    if contrast < SHEET_CONTRAST or not _is_sheet(filled, step, contrast):
+        return None
+    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def _solid_region(side: np.ndarray, at_frame: bool = False) -> np.ndarray | None:
+    """uint8 mask of the first piece of a bool mask, largest first, whose outline filled is 15-85% of the
+    picture, solid (92% of its hull) and straight-sided (at most 6 corners); None when there is none.
+    at_frame: a notch where a piece meets the picture's edge is closed first (_closed_at_frame)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(side.astype(np.uint8), connectivity=4)
+    for k in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:3]:
+        if stats[k, cv2.CC_STAT_AREA] < 0.1 * side.size:
+            break
+        piece = (labels == k).astype(np.uint8)
+        contours, _ = cv2.findContours(_closed_at_frame(piece) if at_frame else piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        outline = max(contours, key=cv2.contourArea)
+        area, hull = cv2.contourArea(outline), cv2.convexHull(outline)
+        if not 0.15 * side.size <= area <= 0.85 * side.size or area < 0.92 * cv2.contourArea(hull):
+            continue
+        if len(cv2.approxPolyDP(hull, 0.015 * cv2.arcLength(hull, True), True)) > 6:
+            continue  # round: a fat 0, not a sheet
+        return cv2.drawContours(np.zeros(side.shape, np.uint8), [outline], -1, 1, cv2.FILLED)
+    return None
+
+
+def _closed_at_frame(piece: np.ndarray) -> np.ndarray:
+    """The piece with its notch at the picture's edge filled: a digit written up to the edge of a note that runs
+    out of the frame cuts into the note's outline there, and it is no longer solid. Only when one edge of the
+    picture alone has a notch, and only one: ruling, and light falling off across a page, cut several, or at
+    opposite edges."""
+    closed = piece.copy()
+    edges = (closed[0], closed[-1], closed[:, 0], closed[:, -1])  # views: filling one fills closed
+    notches = [np.count_nonzero(np.diff(np.flatnonzero(edge)) > 1) for edge in edges]
+    if sorted(notches) == [0, 0, 0, 1]:
+        edge = edges[notches.index(1)]
+        on = np.flatnonzero(edge)
+        edge[on[0] : on[-1] + 1] = 1
+    return closed
+
+
+def _is_sheet(filled: np.ndarray, step: np.ndarray, contrast: float) -> bool:
+    """Whether a solid region ends at a sharp edge (not light falling off across one paper) and has
+    something written on it (else it is a fat stroke)."""
+    edge = cv2.morphologyEx(filled, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    edge[[0, -1], :] = edge[:, [0, -1]] = 0  # the picture's own border is no edge of the sheet
+    if not edge.any() or np.median(step[edge > 0]) < 0.4 * contrast:
+        return False
+    return _written_on(step, filled)
+
+
+def _written_on(step: np.ndarray, filled: np.ndarray) -> bool:
+    """Whether something is written inside the mask, away from its edge: else it is a fat stroke, not a sheet."""
+    inside = cv2.erode(filled, np.ones((5, 5), np.uint8))
+    return np.count_nonzero(step[inside > 0] >= SHEET_CONTRAST / 2) >= 0.002 * step.size
+
+
+def _paper_beyond(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
+    """The picture with the desk replaced by the sheet's paper carried on past its edges, light and shade
+    included: a flat fill would make the sheet's shaded side stand out against it like ink."""
+    h, w = grey.shape
+    coarse = _coarse(grey)
+    inside = cv2.erode(cv2.resize(sheet, coarse.shape[::-1], interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8)) > 0
+    if inside.sum() < 12:
+        return np.where(sheet > 0, grey, np.uint8(np.median(grey[sheet > 0])))
+    lo, median, hi = np.percentile(coarse[inside], (0.5, 50, 99.5))
+    dark_ink = median - lo > hi - median
+    surface, _ = _paper_surface(255 - coarse if dark_ink else coarse, inside)
+    surface = 255 - surface if dark_ink else surface
+    # A quadratic runs away far from the pixels it was fitted on: the desk gets no lighter or darker than the sheet.
+    surface = np.clip(surface, surface[inside].min(), surface[inside].max()).astype(np.float32)
+    fill = cv2.resize(surface, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.where(sheet > 0, grey, np.clip(fill + 0.5, 0, 255).astype(np.uint8))
+
+
+def _ink_is_dark(grey: np.ndarray) -> bool | None:
+    """Whether the ink is darker than the paper, judged with the light's unevenness taken out; None when no
+    smooth surface fits the paper (a marker's blob covering much of the picture pulls the fit).
+
+    Light falling off by a third across a photo spreads the paper's own grey levels wider than faint pencil
+    stands out from it, so the raw picture's darkest and lightest pixels tell only which side is shaded. The
+    ink is what stands out furthest from a smooth surface fitted to the paper."""
+    h, w = grey.shape
+    coarse = _coarse(grey)
+    surface, error = _paper_surface(coarse, two_sided=True)
+    if error > MIN_CONTRAST:
+        return None
+    light = cv2.resize(surface.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    flat = np.clip(grey.astype(np.float32) - light + 128, 0, 255).astype(np.uint8)
+    lo, median, hi = _percentiles(flat, (0.05, 50, 99.95))
+    return median - lo > hi - median
+
+
+def _coarse(grey: np.ndarray) -> np.ndarray:
+    """The picture shrunk by area to COARSE px on its longer side: where light, sheets and paper are judged."""
+    h, w = grey.shape
+    s = COARSE / max(h, w)
+    return cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def _rim_differs(grey: np.ndarray) -> bool:
+    """Whether the picture's rim and its middle differ like a desk and a sheet (else all is one paper)."""
+    h, w = grey.shape
+    middle = grey[h // 4 : h - h // 4, w // 4 : w - w // 4]
+    return abs(_rim_percentiles(grey)[1] - _percentiles(np.ascontiguousarray(middle), (50,))[0]) >= SHEET_CONTRAST
+
+
+def _rim_percentiles(grey: np.ndarray) -> list[float]:
+    """The 10th, 50th and 90th percentile grey levels of the picture's outer 3% on every side."""
+    h, w = grey.shape
+    b = max(1, round(0.03 * min(h, w)))
+    rim = np.concatenate([grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(), grey[:, -b:].ravel()])
+    return _percentiles(rim[None, :], (10, 50, 90))
+
+
+def _paper_noise(ink: np.ndarray, grey: np.ndarray) -> float:
+    """Grey levels above the paper that its own texture and sensor noise reach: no ink is weaker than this."""
+    # The paper's spread from the lowest quarter (a fat digit can cover half a picture), and the fine-grained
+    # noise from the difference to a local mean, whose median ignores the few pixels on stroke edges.
+    low, quartile = _percentiles(ink, (10, 25))
+    spread = quartile + 6 * max(quartile - low, 1)
+    detail = cv2.absdiff(grey, cv2.blur(grey, (5, 5)))
+    sigma = 1.4826 * _percentiles(detail, (50,))[0]
+    return max(spread, quartile + 6 * sigma)
+
+
+def _strokes(ink: np.ndarray, low: float, high: float) -> np.ndarray:
+    """uint8 mask of the ink above low that touches ink above high, without the lines across the picture."""
+    return _hysteresis(_without_lines((ink > low).astype(np.uint8), ink, high), ink, high)
+
+
+def _far_from(mask: np.ndarray, strokes: np.ndarray) -> bool:
+    """Whether more of the mask lies over 4 px from the strokes than half the strokes' own pixels."""
+    near = cv2.dilate(strokes, np.ones((9, 9), np.uint8))
+    return np.count_nonzero(mask & (1 - near)) > 0.5 * np.count_nonzero(strokes)
+
+
+def _hysteresis(weak: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
+    """uint8 mask of the pieces of the weak mask that have a pixel of ink above high."""
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    strong = np.zeros(count, np.uint8)
+    strong[np.unique(labels[ink > high])] = 1
+    strong[0] = 0
+    return strong[labels]
+
+
+def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
+    """The mask without ruling, an underline or a page edge: straight lines across most of the picture that run
+    on past the writing at both ends, or through it. A line that ends in the writing is part of it (a tall thin 1,
+    the bar of a 7 that fills the frame). Where a stroke crosses a line taken out, its pixels stay."""
+    h, w = mask.shape
+    if max(h, w) <= 160:  # icons and small scans have no ruling
+        return mask
+    found = np.zeros_like(mask)
+    candidates = []
+    for horizontal in (True, False):
+        # Upright rules are looked for with the level ones taken out: where the rules of squared paper cross,
+        # the level rule is then no stroke running on across the upright one, and the grid's corners go too.
+        left = mask & (1 - found)
+        side = w if horizontal else h
+        along = (lambda n: np.ones((1, n) if horizontal else (n, 1), np.uint8))
+        # Closing first bridges the gaps noise leaves in a faint line; the opening keeps only long straight runs.
+        opened = cv2.morphologyEx(cv2.morphologyEx(left, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
+        extent = np.flatnonzero(opened.any(axis=0 if horizontal else 1))
+        if len(extent) == 0 or extent[-1] - extent[0] < LINE_SPAN * side:
+            continue  # nothing long enough: the usual case, and it spares labelling the pieces
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+        span = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        long = np.flatnonzero(span >= LINE_SPAN * side) + 1
+        # A lone straight run thicker than LINE_CROSSING is a fat stroke, but ruling comes in families, and
+        # photographed out of focus its lines come out as thick as that at the paper's noise floor.
+        ruling = len(long) >= RULING
+        crossings: dict[int, np.ndarray] = {}  # by run length: one opening serves every line of a family
+        for k in long:
+            piece = (labels == k).astype(np.uint8)
+            # Thin along much of its length (digits touching it may cover the rest, so not the median).
+            axis = 0 if horizontal else 1
+            runs = np.count_nonzero(np.diff(piece, axis=axis, prepend=0) == 1, axis=axis)  # parallel lines per column
+            across = piece.sum(axis=axis)[runs > 0] / runs[runs > 0]
+            thickness = np.percentile(across, 20)
+            if thickness > (2 * LINE_CROSSING - 2 if ruling else LINE_CROSSING - 1):
+                continue
+            # A stroke crosses a line where the mask runs on across it (further than the line is thick): keep those pixels.
+            run = max(LINE_CROSSING, int(thickness) + 4) if ruling else LINE_CROSSING
+            if run not in crossings:
+                crossings[run] = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((run, 1) if horizontal else (1, run), np.uint8))
+            crossing = crossings[run]
+            line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
+            line &= 1 - crossing
+            found |= line  # every candidate, ruling or not, is left out when the writing is judged
+            x, y, width, height = stats[k, :4]
+            py, px = np.nonzero(labels[y : y + height, x : x + width] == k)  # in its box: full-size scans add up
+            candidates.append(((py + y, px + x), horizontal, line))
+    if not candidates:
+        return mask
+    # The writing is what lies a few pixels away from every line and holds ink above high (not the weak noise of
+    # a dark rim); with none, the lines are the writing (one tall 1).
+    writing = _digit_components(_hysteresis(mask & (1 - cv2.dilate(found, np.ones((7, 7), np.uint8))), ink, high))
+    if writing is None:
+        return mask
+    points, reach = np.nonzero(writing), cv2.dilate(writing, np.ones((9, 9), np.uint8))
+    lines = np.zeros_like(mask)
+    for pixels, horizontal, line in candidates:
+        if _runs_past_or_through(pixels, points, reach, horizontal):
+            lines |= line
+    return mask & (1 - lines)
+
+
+def _runs_past_or_through(line: tuple[np.ndarray, np.ndarray], writing: tuple[np.ndarray, np.ndarray],
+                          reach: np.ndarray, horizontal: bool) -> bool:
+    """Whether a long straight line runs on past the writing at both ends (ruling, an underline, a page edge) or
+    through it (writing on both sides of it, as ruling crosses a digit), rather than ending in it. line and
+    writing: their pixels' rows and columns; reach: the writing's mask grown by 4 px."""
+    ys, xs = line
+    wy, wx = writing
+    along, across, w_along, w_across = (xs, ys, wx, wy) if horizontal else (ys, xs, wy, wx)
+    # The writing's extent, with the line's pixels within reach of it: a line ending in a stroke ends there.
+    touching = along[reach[ys, xs] > 0]
+    start, end = touching.min(initial=w_along.min()), touching.max(initial=w_along.max())
+    past = LINE_PAST * reach.shape[1 if horizontal else 0]
+    if along.min() < start - past and along.max() > end + past:
+        return True
+    beside = (w_along >= along.min()) & (w_along <= along.max())
+    if not beside.any():
+        return False
+    beyond = w_across[beside] > np.polyval(np.polyfit(along, across, 1), w_along[beside])
+    return min(beyond.mean(), 1 - beyond.mean()) >= LINE_THROUGH
+
+
+def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """Percentiles of a uint8 image from its histogram: an order of magnitude faster than np.percentile."""
+    cumulative = np.cumsum(cv2.calcHist([image], [0], None, [256], [0, 256]).ravel())
+    return [float(np.searchsorted(cumulative, q / 100 * cumulative[-1])) for q in qs]
+
+
+def _background(grey: np.ndarray) -> np.ndarray:
+    """The paper's own brightness, light ink on dark, so uneven lighting subtracts out: a coarse morphological
+    opening that follows the light closely, never higher than a wider one that no stroke can outlast."""
+    h, w = grey.shape
+    if max(h, w) <= 160:  # small pictures (icons, low-resolution scans) are not unevenly lit
+        return np.full_like(grey, _percentiles(grey, (10,))[0])  # light ink on dark: paper is among the darkest
+    coarse = _coarse(grey)
+    # An opening with a window of 15% of the picture follows vignetting into the corners, but a marker stroke
+    # wider than the window survives it and would be taken for paper. So the paper may not stray from a smooth
+    # surface fitted to the pixels that are not ink, which no stroke can lift, by more than that fit's own error.
+    narrow = _opening(coarse, 0.15 * COARSE)
+    surface, error = _paper_surface(coarse)
+    # Near the picture's edge the opening falls short of light that keeps rising into the edge: the surface's
+    # floor catches that too.
+    tolerance = max(4.0, 3 * error)
+    paper = np.clip(narrow.astype(np.float32), surface - tolerance, surface + tolerance)
+    paper = np.clip(paper, 0, 255).astype(np.uint8)
+    return cv2.resize(cv2.blur(paper, (3, 3)), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _paper_surface(
+    coarse: np.ndarray, within: np.ndarray | None = None, two_sided: bool = False
+) -> tuple[np.ndarray, float]:
+    """A quadratic surface (uneven light: a gradient and a vignette) fitted to the paper of a coarse picture,
+    light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels.
+    Only the pixels where the bool mask within is set are fitted, when it is given. two_sided: the ink's
+    polarity is not known, so pixels standing out on either side are left out."""
+    terms = _quadratic_terms(coarse.shape)
+    # Fitted on every other pixel, by normal equations in einsum: numpy's lstsq and matmul hand this to a
+    # threaded BLAS, which costs milliseconds on a busy machine for a 6-term fit.
+    pick = slice(None) if within is None else within[::2, ::2].ravel()
+    basis = np.stack([t[::2, ::2].ravel() for t in terms], axis=1)[pick]
+    values = coarse[::2, ::2].ravel().astype(np.float64)[pick]
+    # Ink is light and at most about half of the picture; of unknown polarity, it is left out after the first fit.
+    use = np.ones(len(values), bool) if two_sided else values <= np.percentile(values, 40)
+    for _ in range(4 if two_sided else 3):
+        a = basis[use]
+        coef = np.linalg.solve(np.einsum("ni,nj->ij", a, a) + 1e-6 * np.eye(6), np.einsum("ni,n->i", a, values[use]))
+        residual = values - np.einsum("ni,i->n", basis, coef)
+        error = 1.4826 * float(np.median(np.abs(residual[use])))
+        use = (np.abs(residual) if two_sided else residual) < max(3 * error, 2.0)
+        if use.sum() < 6:
+            break
+    return sum(float(c) * t for c, t in zip(coef, terms)), error
+
+
+@functools.lru_cache(maxsize=8)
+def _quadratic_terms(shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """1, x, y, x^2, xy, y^2 over a grid of that shape, x and y in [-0.5, 0.5)."""
+    h, w = shape
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    x, y = x / w - 0.5, y / h - 0.5
+    return np.ones_like(x), x, y, x * x, x * y, y * y
+
+
+def _opening(coarse: np.ndarray, window: float) -> np.ndarray:
+    """Grey opening (min then max) with a disc about window px wide: it follows the paper into dark corners."""
+    k = 2 * int(np.ceil(window / 2)) + 1
+    return cv2.morphologyEx(coarse, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+
+
+def _digit_components(mask: np.ndarray) -> np.ndarray | None:
+    """uint8 mask of the connected pieces that make the writing (specks dropped); None if nothing is digit-sized.
+
+    A piece stays when it is big beside the largest, tall like a digit (a thin 1 beside a fat 8), or small
+    but close to a kept piece (the dot of a careless stroke)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count < 2:
+        return None
+    # Pieces lying wholly in the picture's outer 3% are its rim (light falling off at the edge), not writing.
+    h, w = mask.shape
+    x0, y0 = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    x1, y1 = x0 + stats[1:, cv2.CC_STAT_WIDTH], y0 + stats[1:, cv2.CC_STAT_HEIGHT]
+    rx, ry = max(2, 0.03 * w), max(2, 0.03 * h)
+    rim = (x1 <= rx) | (x0 >= w - rx) | (y1 <= ry) | (y0 >= h - ry)
+    # So are pieces running out of the frame that lie wholly in its outer FRAME_BAND: a sliver of desk or shadow
+    # between a sheet's edge and the frame, a strip of the next page. (A digit cut by the frame reaches further in.)
+    fx, fy = FRAME_BAND * w, FRAME_BAND * h
+    rim |= ((x0 == 0) & (x1 <= fx)) | ((x1 == w) & (x0 >= w - fx)) | ((y0 == 0) & (y1 <= fy)) | ((y1 == h) & (y0 >= h - fy))
+    stats[1:, cv2.CC_STAT_AREA] *= ~rim if max(h, w) > 160 else 1
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    largest = int(areas.argmax())
+    if areas[largest] < max(3, 1e-4 * mask.size):
+        return None
+    tall = stats[1:, cv2.CC_STAT_HEIGHT]
+    keep = (areas >= 0.08 * areas[largest]) | ((tall >= 0.4 * tall[largest]) & (areas >= 0.01 * areas[largest]))
+    if keep.all():
+        return mask
+    reach = 0.25 * tall[largest]
+    kept = np.flatnonzero(keep)
+    for i in np.flatnonzero(~keep & (areas >= 0.01 * areas[largest])):
+        gap_x = np.maximum(0, np.maximum(x0[kept] - x1[i], x0[i] - x1[kept]))
+        gap_y = np.maximum(0, np.maximum(y0[kept] - y1[i], y0[i] - y1[kept]))
+        keep[i] = bool((np.maximum(gap_x, gap_y) <= reach).any())
+    lut = np.zeros(count, np.uint8)
+    lut[1:] = keep
+    return lut[labels]
