@@ -231,10 +231,13 @@ with gr.Blocks(title="Digit recognizer", delete_cache=(600, 600)) as demo:
     with gr.Column(visible=False, render=False, elem_id="correction") as correction:
         gr.Markdown("**Wrong? It is a ...**")
         which = gr.Dropdown(label="Which digit", visible=False, elem_id="correct-which", interactive=True)
-        with gr.Row():
-            answer_buttons = [
-                gr.Button(name, size="sm", min_width=36, elem_id=f"correct-{name.replace(' ', '-')}") for name in LABELS
-            ]
+        # The ten digits in one row, "not a digit" under them: one row of eleven wraps a lone 9 on a narrow column.
+        answer_buttons = []
+        for names in (LABELS[:10], LABELS[10:]):
+            with gr.Row():
+                answer_buttons += [
+                    gr.Button(name, size="sm", min_width=24, elem_id=f"correct-{name.replace(' ', '-')}") for name in names
+                ]
         correction_status = gr.Markdown(elem_id="correction-status")
         gr.Markdown(KEPT_NOTICE, elem_id="correction-notice")
     outputs = [number, label, seen, boxes, pieces, correction, which, correction_status]
