@@ -355,9 +355,15 @@ def _hysteresis(weak: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
     """uint8 mask of the pieces of the weak mask that have a pixel of ink above high."""
     count, labels = cv2.connectedComponents(weak, connectivity=8)
     strong = np.zeros(count, np.uint8)
-    strong[np.unique(labels[ink > high])] = 1
+    strong[labels[ink > high]] = 1
     strong[0] = 0
-    return strong[labels]
+    return strong.take(labels)
+
+
+def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """cv2.connectedComponentsWithStats of a uint8 mask, 8-connected, by Grana's algorithm: the same labels and
+    stats as the default, which with stats costs three times as long on a 256 px digit (370 against 130 us)."""
+    return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
 
 
 def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
@@ -380,7 +386,7 @@ def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray
         extent = np.flatnonzero(opened.any(axis=0 if horizontal else 1))
         if len(extent) == 0 or extent[-1] - extent[0] < LINE_SPAN * side:
             continue  # nothing long enough: the usual case, and it spares labelling the pieces
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+        count, labels, stats, _ = components(opened)
         span = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
         long = np.flatnonzero(span >= LINE_SPAN * side) + 1
         # A lone straight run thicker than LINE_CROSSING is a fat stroke, but ruling comes in families, and
@@ -476,14 +482,16 @@ def _paper_surface(
     light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels.
     Only the pixels where the bool mask within is set are fitted, when it is given. two_sided: the ink's
     polarity is not known, so pixels standing out on either side are left out."""
-    terms = _quadratic_terms(coarse.shape)
+    terms, every_other = _quadratic_terms(coarse.shape)
     # Fitted on every other pixel, by normal equations in einsum: numpy's lstsq and matmul hand this to a
     # threaded BLAS, which costs milliseconds on a busy machine for a 6-term fit.
     pick = slice(None) if within is None else within[::2, ::2].ravel()
-    basis = np.stack([t[::2, ::2].ravel() for t in terms], axis=1)[pick]
+    basis = every_other[pick]
     values = coarse[::2, ::2].ravel().astype(np.float64)[pick]
     # Ink is light and at most about half of the picture; of unknown polarity, it is left out after the first fit.
-    use = np.ones(len(values), bool) if two_sided else values <= np.percentile(values, 40)
+    # (Values at most the 40th percentile are those at most the order statistic under it: partition is quicker.)
+    forty = int(0.4 * (len(values) - 1))
+    use = np.ones(len(values), bool) if two_sided else values <= np.partition(values, forty)[forty]
     for _ in range(4 if two_sided else 3):
         a = basis[use]
         coef = np.linalg.solve(np.einsum("ni,nj->ij", a, a) + 1e-6 * np.eye(6), np.einsum("ni,n->i", a, values[use]))
@@ -496,12 +504,14 @@ def _paper_surface(
 
 
 @functools.lru_cache(maxsize=8)
-def _quadratic_terms(shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
-    """1, x, y, x^2, xy, y^2 over a grid of that shape, x and y in [-0.5, 0.5)."""
+def _quadratic_terms(shape: tuple[int, int]) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """1, x, y, x^2, xy, y^2 over a grid of that shape, x and y in [-0.5, 0.5); and on every other pixel each
+    way, as the (pixels, 6) columns of a fit."""
     h, w = shape
     y, x = np.mgrid[0:h, 0:w].astype(np.float64)
     x, y = x / w - 0.5, y / h - 0.5
-    return np.ones_like(x), x, y, x * x, x * y, y * y
+    terms = np.ones_like(x), x, y, x * x, x * y, y * y
+    return terms, np.stack([t[::2, ::2].ravel() for t in terms], axis=1)
 
 
 def _opening(coarse: np.ndarray, window: float) -> np.ndarray:
@@ -515,7 +525,7 @@ def _digit_components(mask: np.ndarray) -> np.ndarray | None:
 
     A piece stays when it is big beside the largest, tall like a digit (a thin 1 beside a fat 8), or small
     but close to a kept piece (the dot of a careless stroke)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels, stats, _ = components(mask)
     if count < 2:
         return None
     # Pieces lying wholly in the picture's outer 3% are its rim (light falling off at the edge), not writing.
@@ -545,4 +555,4 @@ def _digit_components(mask: np.ndarray) -> np.ndarray | None:
         keep[i] = bool((np.maximum(gap_x, gap_y) <= reach).any())
     lut = np.zeros(count, np.uint8)
     lut[1:] = keep
-    return lut[labels]
+    return lut.take(labels)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitcore.ink import find_ink
+from digitcore.ink import components, find_ink
 from digitcore.shapes import encloses, straightness
 
 FIELD = 28  # the model's input side
@@ -45,7 +45,7 @@ def bridge_pen_lifts(ink: np.ndarray) -> np.ndarray:
     between pieces at least STROKE_PART of that side long: a digit in one stroke, or a stroke and a dot, is
     left exactly as it is. A shorter piece, down to SHORT_STROKE, is a stroke too when it is line-like and goes
     round no hole: the part of a 6's or a 9's loop a pen lift cut off (the 6 read as a 5)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.5).astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = components((ink > 0.5).astype(np.uint8))
     areas, lengths = stats[1:, cv2.CC_STAT_AREA], stats[1:, cv2.CC_STAT_WIDTH : cv2.CC_STAT_HEIGHT + 1].max(axis=1)
     # Strokes, not dots: a ?'s dot or a %'s rings sit close to the rest on purpose, and glued on make a 2 or an 8.
     longest, inked = max(ink.shape), areas.sum()

@@ -25,6 +25,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from digitcore.ink import components
 from digitcore.preprocess import stroke_width
 from digitcore.shapes import LINE_LIKE, straightness
 
@@ -132,7 +133,7 @@ def lines(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def split_line(ink: np.ndarray, score: Scorer | None, limit: int) -> list[np.ndarray]:
     """Boolean masks (h, w) of the digits of one line of ink, left to right."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = components((ink > 0).astype(np.uint8))
     boxes = stats[1:, :4]
     if count - 1 > 4 * limit:  # scribble: masks of the first few components are answer enough
         return [labels == i for i in range(1, limit + 2)]
