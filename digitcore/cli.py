@@ -146,9 +146,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from digitcore.images import read_image
+    from digitcore.images import InvalidImage, read_image
     from digitcore.predict import Recognizer
-    from digitcore.images import InvalidImage
 
     try:
         recognizer = Recognizer.load(args.model, strings=args.strings)
