@@ -1,23 +1,22 @@
 """Find the ink of any picture: what is writing, apart from the paper, its light and texture, ruled lines,
 the page's edge and the desk around a note. Picture in, soft ink map (light ink on dark) out.
 
-The paper is estimated from where the ink is not, so a stroke of any width stays ink; weak ink is kept where
-it joins strong ink (hysteresis), with the threshold set by the paper's own noise. Pure numpy/OpenCV.
+The paper is estimated from where the ink is not (digitcore.paper), so a stroke of any width stays ink, and a
+note on a desk is read on its own paper (digitcore.sheet); weak ink is kept where it joins strong ink
+(hysteresis), with the threshold set by the paper's own noise. Pure numpy/OpenCV.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from digitcore.images import to_uint8
+from digitcore.paper import MIN_CONTRAST, background, ink_is_dark, paper_noise, percentiles, rim_percentiles
+from digitcore.sheet import find_sheet, paper_beyond, rim_differs
 
 WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stroke, and everything after is cheap
-MIN_CONTRAST = 16  # ink must differ from the paper by this many grey levels (of 255), and rise above its noise
-COARSE = 64  # side of the picture the paper is estimated on: fine enough for the light at the rim
-SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) may be ruling or an edge, not a stroke
 LINE_PAST = 0.02  # ... and is, when it runs on this far (of the side) past the writing at both ends,
 LINE_THROUGH = 0.1  # ... or through it: at least this share of the writing beside it lies on its other side
@@ -126,9 +125,9 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     None when there is no digit."""
     if min(grey.shape) >= 3:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
-    sheet = _sheet(grey, cut_by_level=_rim_differs(grey))
+    sheet = find_sheet(grey, cut_by_level=rim_differs(grey))
     if sheet is not None:  # a note or page with the desk around it: the paper is the sheet, the desk is not ink
-        found = _ink_on(_paper_beyond(grey, sheet), sheet)
+        found = _ink_on(paper_beyond(grey, sheet), sheet)
         if found is not None:
             return found
     return _ink_on(grey, None)
@@ -136,10 +135,10 @@ def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
 
 def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tuple[int, int]] | None:
     """extract_ink's work on a blurred grey picture, only inside the sheet mask when there is one."""
-    lo, median, hi = _percentiles(grey, (0.05, 50, 99.95))
+    lo, median, hi = percentiles(grey, (0.05, 50, 99.95))
     # The paper is the majority, and ink lies on whichever side is further from it. But a marker digit may
     # cover most of a picture: when the picture's rim is one even level, the paper is that.
-    rim_low, rim_median, rim_high = _rim_percentiles(grey)
+    rim_low, rim_median, rim_high = rim_percentiles(grey)
     if rim_high - rim_low < 0.1 * (hi - lo):
         dark_ink = rim_median - lo > hi - rim_median
     else:
@@ -147,14 +146,14 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
         # Uneven light spreads the paper both ways about equally, so it can only have decided tails that
         # are close (within a factor of 2): in a photo, those are judged again with the light taken out.
         close = max(below, above) < 2 * min(below, above)
-        flat = _ink_is_dark(grey) if close and max(grey.shape) > 160 else None
+        flat = ink_is_dark(grey) if close and max(grey.shape) > 160 else None
         dark_ink = below > above if flat is None else flat
     if dark_ink:
         grey = cv2.bitwise_not(grey)
-    ink = cv2.subtract(grey, _background(grey))
+    ink = cv2.subtract(grey, background(grey))
     if sheet is not None:  # the sheet's own edge, a few pixels wide, is not ink either
         ink *= cv2.erode(sheet, np.ones((7, 7), np.uint8))
-    noise = _paper_noise(ink, grey)
+    noise = paper_noise(ink, grey)
     if ink.max() < max(MIN_CONTRAST, noise):
         return None
     otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -187,157 +186,6 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     floor = np.minimum(threshold / 2, peak / 2)
     soft = np.clip((inked - floor) / np.maximum(peak - floor, 1.0), 0.0, 1.0)
     return soft * rim, (left, top)
-
-
-def _sheet(grey: np.ndarray, cut_by_level: bool = True) -> np.ndarray | None:
-    """uint8 mask of a sheet (sticky note, page) lying on a darker or lighter desk, or None when the picture
-    is all paper. A sheet is a solid region with straight sides, 15-85% of the picture, holding the writing.
-
-    It is looked for on either side of one grey level (when cut_by_level), then as a region its own sharp edge
-    encloses: light falling off into the corners can leave a light desk there as dark as the note on it."""
-    h, w = grey.shape
-    if max(h, w) <= 160:
-        return None
-    coarse = _coarse(grey)
-    step = cv2.morphologyEx(coarse, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))  # 3x3 max - min
-    if cut_by_level:
-        cut, _ = cv2.threshold(coarse, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-        if (coarse > cut).any() and not (coarse > cut).all():
-            contrast = float(np.median(coarse[coarse > cut])) - float(np.median(coarse[coarse <= cut]))
-            for side in (coarse > cut, coarse <= cut) if contrast >= SHEET_CONTRAST else ():
-                filled = _solid_region(side, at_frame=True)
-                if filled is not None and _is_sheet(filled, step, contrast):
-                    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
-    filled = _solid_region(step < SHEET_CONTRAST / 2)
-    if filled is None:
-        return None
-    filled = cv2.dilate(filled, np.ones((3, 3), np.uint8))  # out to the middle of the edge the region stops at
-    if filled.all():
-        return None
-    contrast = abs(float(np.median(coarse[filled > 0])) - float(np.median(coarse[filled == 0])))
-    if contrast < SHEET_CONTRAST or not _is_sheet(filled, step, contrast):
-        return None
-    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
-
-
-def _solid_region(side: np.ndarray, at_frame: bool = False) -> np.ndarray | None:
-    """uint8 mask of the first piece of a bool mask, largest first, whose outline filled is 15-85% of the
-    picture, solid (92% of its hull) and straight-sided (at most 6 corners); None when there is none.
-    at_frame: a notch where a piece meets the picture's edge is closed first (_closed_at_frame)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(side.astype(np.uint8), connectivity=4)
-    for k in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:3]:
-        if stats[k, cv2.CC_STAT_AREA] < 0.1 * side.size:
-            break
-        piece = (labels == k).astype(np.uint8)
-        contours, _ = cv2.findContours(_closed_at_frame(piece) if at_frame else piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        outline = max(contours, key=cv2.contourArea)
-        area, hull = cv2.contourArea(outline), cv2.convexHull(outline)
-        if not 0.15 * side.size <= area <= 0.85 * side.size or area < 0.92 * cv2.contourArea(hull):
-            continue
-        if len(cv2.approxPolyDP(hull, 0.015 * cv2.arcLength(hull, True), True)) > 6:
-            continue  # round: a fat 0, not a sheet
-        return cv2.drawContours(np.zeros(side.shape, np.uint8), [outline], -1, 1, cv2.FILLED)
-    return None
-
-
-def _closed_at_frame(piece: np.ndarray) -> np.ndarray:
-    """The piece with its notch at the picture's edge filled: a digit written up to the edge of a note that runs
-    out of the frame cuts into the note's outline there, and it is no longer solid. Only when one edge of the
-    picture alone has a notch, and only one: ruling, and light falling off across a page, cut several, or at
-    opposite edges."""
-    closed = piece.copy()
-    edges = (closed[0], closed[-1], closed[:, 0], closed[:, -1])  # views: filling one fills closed
-    notches = [np.count_nonzero(np.diff(np.flatnonzero(edge)) > 1) for edge in edges]
-    if sorted(notches) == [0, 0, 0, 1]:
-        edge = edges[notches.index(1)]
-        on = np.flatnonzero(edge)
-        edge[on[0] : on[-1] + 1] = 1
-    return closed
-
-
-def _is_sheet(filled: np.ndarray, step: np.ndarray, contrast: float) -> bool:
-    """Whether a solid region ends at a sharp edge (not light falling off across one paper) and has
-    something written on it (else it is a fat stroke)."""
-    edge = cv2.morphologyEx(filled, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
-    edge[[0, -1], :] = edge[:, [0, -1]] = 0  # the picture's own border is no edge of the sheet
-    if not edge.any() or np.median(step[edge > 0]) < 0.4 * contrast:
-        return False
-    return _written_on(step, filled)
-
-
-def _written_on(step: np.ndarray, filled: np.ndarray) -> bool:
-    """Whether something is written inside the mask, away from its edge: else it is a fat stroke, not a sheet."""
-    inside = cv2.erode(filled, np.ones((5, 5), np.uint8))
-    return np.count_nonzero(step[inside > 0] >= SHEET_CONTRAST / 2) >= 0.002 * step.size
-
-
-def _paper_beyond(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
-    """The picture with the desk replaced by the sheet's paper carried on past its edges, light and shade
-    included: a flat fill would make the sheet's shaded side stand out against it like ink."""
-    h, w = grey.shape
-    coarse = _coarse(grey)
-    inside = cv2.erode(cv2.resize(sheet, coarse.shape[::-1], interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8)) > 0
-    if inside.sum() < 12:
-        return np.where(sheet > 0, grey, np.uint8(np.median(grey[sheet > 0])))
-    lo, median, hi = np.percentile(coarse[inside], (0.5, 50, 99.5))
-    dark_ink = median - lo > hi - median
-    surface, _ = _paper_surface(255 - coarse if dark_ink else coarse, inside)
-    surface = 255 - surface if dark_ink else surface
-    # A quadratic runs away far from the pixels it was fitted on: the desk gets no lighter or darker than the sheet.
-    surface = np.clip(surface, surface[inside].min(), surface[inside].max()).astype(np.float32)
-    fill = cv2.resize(surface, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.where(sheet > 0, grey, np.clip(fill + 0.5, 0, 255).astype(np.uint8))
-
-
-def _ink_is_dark(grey: np.ndarray) -> bool | None:
-    """Whether the ink is darker than the paper, judged with the light's unevenness taken out; None when no
-    smooth surface fits the paper (a marker's blob covering much of the picture pulls the fit).
-
-    Light falling off by a third across a photo spreads the paper's own grey levels wider than faint pencil
-    stands out from it, so the raw picture's darkest and lightest pixels tell only which side is shaded. The
-    ink is what stands out furthest from a smooth surface fitted to the paper."""
-    h, w = grey.shape
-    coarse = _coarse(grey)
-    surface, error = _paper_surface(coarse, two_sided=True)
-    if error > MIN_CONTRAST:
-        return None
-    light = cv2.resize(surface.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    flat = np.clip(grey.astype(np.float32) - light + 128, 0, 255).astype(np.uint8)
-    lo, median, hi = _percentiles(flat, (0.05, 50, 99.95))
-    return median - lo > hi - median
-
-
-def _coarse(grey: np.ndarray) -> np.ndarray:
-    """The picture shrunk by area to COARSE px on its longer side: where light, sheets and paper are judged."""
-    h, w = grey.shape
-    s = COARSE / max(h, w)
-    return cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-
-
-def _rim_differs(grey: np.ndarray) -> bool:
-    """Whether the picture's rim and its middle differ like a desk and a sheet (else all is one paper)."""
-    h, w = grey.shape
-    middle = grey[h // 4 : h - h // 4, w // 4 : w - w // 4]
-    return abs(_rim_percentiles(grey)[1] - _percentiles(np.ascontiguousarray(middle), (50,))[0]) >= SHEET_CONTRAST
-
-
-def _rim_percentiles(grey: np.ndarray) -> list[float]:
-    """The 10th, 50th and 90th percentile grey levels of the picture's outer 3% on every side."""
-    h, w = grey.shape
-    b = max(1, round(0.03 * min(h, w)))
-    rim = np.concatenate([grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(), grey[:, -b:].ravel()])
-    return _percentiles(rim[None, :], (10, 50, 90))
-
-
-def _paper_noise(ink: np.ndarray, grey: np.ndarray) -> float:
-    """Grey levels above the paper that its own texture and sensor noise reach: no ink is weaker than this."""
-    # The paper's spread from the lowest quarter (a fat digit can cover half a picture), and the fine-grained
-    # noise from the difference to a local mean, whose median ignores the few pixels on stroke edges.
-    low, quartile = _percentiles(ink, (10, 25))
-    spread = quartile + 6 * max(quartile - low, 1)
-    detail = cv2.absdiff(grey, cv2.blur(grey, (5, 5)))
-    sigma = 1.4826 * _percentiles(detail, (50,))[0]
-    return max(spread, quartile + 6 * sigma)
 
 
 def _strokes(ink: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -447,77 +295,6 @@ def _runs_past_or_through(line: tuple[np.ndarray, np.ndarray], writing: tuple[np
         return False
     beyond = w_across[beside] > np.polyval(np.polyfit(along, across, 1), w_along[beside])
     return min(beyond.mean(), 1 - beyond.mean()) >= LINE_THROUGH
-
-
-def _percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
-    """Percentiles of a uint8 image from its histogram: an order of magnitude faster than np.percentile."""
-    cumulative = np.cumsum(cv2.calcHist([image], [0], None, [256], [0, 256]).ravel())
-    return [float(np.searchsorted(cumulative, q / 100 * cumulative[-1])) for q in qs]
-
-
-def _background(grey: np.ndarray) -> np.ndarray:
-    """The paper's own brightness, light ink on dark, so uneven lighting subtracts out: a coarse morphological
-    opening that follows the light closely, never higher than a wider one that no stroke can outlast."""
-    h, w = grey.shape
-    if max(h, w) <= 160:  # small pictures (icons, low-resolution scans) are not unevenly lit
-        return np.full_like(grey, _percentiles(grey, (10,))[0])  # light ink on dark: paper is among the darkest
-    coarse = _coarse(grey)
-    # An opening with a window of 15% of the picture follows vignetting into the corners, but a marker stroke
-    # wider than the window survives it and would be taken for paper. So the paper may not stray from a smooth
-    # surface fitted to the pixels that are not ink, which no stroke can lift, by more than that fit's own error.
-    narrow = _opening(coarse, 0.15 * COARSE)
-    surface, error = _paper_surface(coarse)
-    # Near the picture's edge the opening falls short of light that keeps rising into the edge: the surface's
-    # floor catches that too.
-    tolerance = max(4.0, 3 * error)
-    paper = np.clip(narrow.astype(np.float32), surface - tolerance, surface + tolerance)
-    paper = np.clip(paper, 0, 255).astype(np.uint8)
-    return cv2.resize(cv2.blur(paper, (3, 3)), (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def _paper_surface(
-    coarse: np.ndarray, within: np.ndarray | None = None, two_sided: bool = False
-) -> tuple[np.ndarray, float]:
-    """A quadratic surface (uneven light: a gradient and a vignette) fitted to the paper of a coarse picture,
-    light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels.
-    Only the pixels where the bool mask within is set are fitted, when it is given. two_sided: the ink's
-    polarity is not known, so pixels standing out on either side are left out."""
-    terms, every_other = _quadratic_terms(coarse.shape)
-    # Fitted on every other pixel, by normal equations in einsum: numpy's lstsq and matmul hand this to a
-    # threaded BLAS, which costs milliseconds on a busy machine for a 6-term fit.
-    pick = slice(None) if within is None else within[::2, ::2].ravel()
-    basis = every_other[pick]
-    values = coarse[::2, ::2].ravel().astype(np.float64)[pick]
-    # Ink is light and at most about half of the picture; of unknown polarity, it is left out after the first fit.
-    # (Values at most the 40th percentile are those at most the order statistic under it: partition is quicker.)
-    forty = int(0.4 * (len(values) - 1))
-    use = np.ones(len(values), bool) if two_sided else values <= np.partition(values, forty)[forty]
-    for _ in range(4 if two_sided else 3):
-        a = basis[use]
-        coef = np.linalg.solve(np.einsum("ni,nj->ij", a, a) + 1e-6 * np.eye(6), np.einsum("ni,n->i", a, values[use]))
-        residual = values - np.einsum("ni,i->n", basis, coef)
-        error = 1.4826 * float(np.median(np.abs(residual[use])))
-        use = (np.abs(residual) if two_sided else residual) < max(3 * error, 2.0)
-        if use.sum() < 6:
-            break
-    return sum(float(c) * t for c, t in zip(coef, terms)), error
-
-
-@functools.lru_cache(maxsize=8)
-def _quadratic_terms(shape: tuple[int, int]) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """1, x, y, x^2, xy, y^2 over a grid of that shape, x and y in [-0.5, 0.5); and on every other pixel each
-    way, as the (pixels, 6) columns of a fit."""
-    h, w = shape
-    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-    x, y = x / w - 0.5, y / h - 0.5
-    terms = np.ones_like(x), x, y, x * x, x * y, y * y
-    return terms, np.stack([t[::2, ::2].ravel() for t in terms], axis=1)
-
-
-def _opening(coarse: np.ndarray, window: float) -> np.ndarray:
-    """Grey opening (min then max) with a disc about window px wide: it follows the paper into dark corners."""
-    k = 2 * int(np.ceil(window / 2)) + 1
-    return cv2.morphologyEx(coarse, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
 
 
 def _digit_components(mask: np.ndarray) -> np.ndarray | None:
