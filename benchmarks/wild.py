@@ -1,6 +1,6 @@
 """The "wild pictures" benchmark: how digitcore reads what users actually hand it.
 
-Nine kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
+Ten kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
   sketch  a Gradio sketchpad value: black strokes on a transparent or opaque white RGBA canvas
   photo   a phone photo of ink on tinted, unevenly lit paper: noisy, blurred, JPEG-compressed
   scan    handwriting from other sources: MNIST on a large white page, scikit-learn's 8x8 digits
@@ -11,6 +11,8 @@ Nine kinds of picture are generated in memory with a fixed seed (only MNIST's *t
   desk    a sticky note or page covering 25-70% of a photo, on a darker or lighter desk, its edges in view
   tight   a fine pen (1-4% of the digit's height), the digit filling 60-95% of the picture: a photo cropped close,
           a sketchpad written edge to edge; its long strokes are as long as ruling
+  askew   a ruled page filling the photo, turned 0.5-5 degrees: slivers of the desk along the frame, the page's
+          edge crossing the rules there
 The renderers are in benchmarks/render.py.
 Each kind is scored through Recognizer.predict (one digit, /predict: the "digitcore" column), through
 Recognizer.read (the number the page shows: "page") and, side by side, through the original approach
@@ -34,12 +36,12 @@ from PIL import Image
 
 from benchmarks.render import (
     MAX_SKETCH_STROKE, Digits, Item, camera, compose, hershey_glyph, holes, lighting, mnist_ink, mnist_strokes,
-    paper_tint, pen_colour, photo_size, photograph, pick_digit, place, ruling, sheet_on_desk, sketchpad, slant,
+    desk, paper_tint, pen_colour, photo_size, photograph, pick_digit, place, ruling, sheet_on_desk, sketchpad, slant,
 )
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the table
 
-KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight")
+KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight", "askew")
 # Pen widths as fractions of the digit's height; the pen kind's picture i uses band i % 6.
 PEN_BANDS = ((0.01, 0.05), (0.05, 0.10), (0.10, 0.15), (0.15, 0.20), (0.20, 0.25), (0.25, 0.30))
 NOTE_TINTS = ((252, 236, 130), (250, 190, 200), (180, 225, 250), (245, 245, 240), (246, 237, 214))
@@ -228,16 +230,35 @@ def make_faint(rng: np.random.Generator, digits: Digits) -> Item:
 def make_ruled(rng: np.random.Generator, digits: Digits) -> Item:
     """A digit on lined or squared notebook paper (blue or grey lines) crossing its strokes, photographed."""
     h, w = photo_size(rng)
-    height = rng.uniform(0.25, 0.7) * min(h, w)
+    page, label = ruled_page(rng, digits, (h, w), rng.uniform(0.25, 0.7), squared=0.5, margin=0.05)
+    return camera(page * lighting((h, w), rng), rng), label
+
+
+def make_askew(rng: np.random.Generator, digits: Digits) -> Item:
+    """A lined page filling the photo, turned 0.5-5 degrees on a desk that shows in slivers along the frame."""
+    h, w = photo_size(rng)
+    page, label = ruled_page(rng, digits, (h, w), rng.uniform(0.2, 0.5), squared=0.0, margin=0.15)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), rng.choice([-1, 1]) * rng.uniform(0.5, 5), rng.uniform(0.98, 1.05))
+    cover = cv2.warpAffine(np.ones((h, w), np.float32), turn, (w, h), flags=cv2.INTER_LINEAR)
+    surface = desk((h, w), rng)
+    scene = surface + (cv2.warpAffine(page, turn, (w, h), flags=cv2.INTER_LINEAR) - surface) * cover[..., None]
+    return camera(scene * lighting((h, w), rng), rng), label
+
+
+def ruled_page(rng: np.random.Generator, digits: Digits, shape: tuple[int, int], tall: float, squared: float,
+               margin: float) -> tuple[np.ndarray, int]:
+    """float32 (H, W, 3) paper, squared with that chance, else lined (blue or grey lines), and its digit's label:
+    the digit `tall` of the paper's shorter side, at least `margin` of it from the edges."""
+    height = tall * min(shape)
     label, ink = any_digit(rng, digits, height, (0.04, 0.12))
     ink = slant(ink, rng.uniform(-10, 10), 0.0)
-    squared = rng.random() < 0.5
+    squared = rng.random() < squared
     spacing = height / (rng.uniform(1.5, 4.0) if squared else rng.uniform(1.0, 2.5))
     blue = rng.random() < 0.5
     line = np.array([150, 180, 235] if blue else [160, 160, 160], np.float32) + rng.uniform(-20, 20, 3).astype(np.float32)
     paper = paper_tint(rng)
-    layers = [(ruling((h, w), spacing, squared, rng), line), (place(ink, (h, w), rng, margin=0.05), pen_colour(rng))]
-    return camera(compose(paper, layers) * lighting((h, w), rng), rng), label
+    layers = [(ruling(shape, spacing, squared, rng), line), (place(ink, shape, rng, margin=margin), pen_colour(rng))]
+    return compose(paper, layers), label
 
 
 def make_desk(rng: np.random.Generator, digits: Digits) -> Item:
@@ -265,6 +286,7 @@ MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
     "ruled": make_ruled,
     "desk": make_desk,
     "tight": make_tight,
+    "askew": make_askew,
 }
 
 

@@ -7,6 +7,7 @@ note on a desk is read on its own paper (digitcore.sheet); weak ink is kept wher
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -23,11 +24,16 @@ LINE_THROUGH = 0.1  # ... or through it: at least this share of the writing besi
 FIRM = 0.25  # of the ink threshold: the weak level that sheds ruling and edges riding in on the digit
 LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
 RULING = 3  # this many long straight lines one way are ruling: thicker ones count (a blurred photo of a grid)
+TILTS = np.arange(-5, 5.5, 0.5)  # degrees a page may be turned in a photo for its ruling to be found (_ruling_tilt)
+RULED_PEAK = 1.5  # ruling concentrates the rows' ink at its angle this much over the median angle's
+RULED_BRIDGE = 15  # px along a turned rule that are bridged: its dashes (a faint rule shrunk askew)
+STROKE_OVER_RULE = 1.5  # ink this many times a rule's own median along it is a stroke lying on the rule
 # Working px around a pixel where its stroke's peak is looked for: wider than the pixel blocks of an upscaled
 # low-resolution scan (an 8x8 digit at 128 px has 16 px blocks), or every grey block of its edge counts as a
 # light arm and comes out full strength, swelling the digit into a block-outlined mess.
 PEAK_WINDOW = 21
-FRAME_BAND = 0.08  # ink running out of the frame and no further in than this (of the side) is not writing
+FRAME_BAND = 0.08  # ink running out of the frame and no further in than this (of the side) is not writing,
+BAND_SHARE = 0.9  # ... nor is ink running out of it with this share of its strong pixels that far in
 BLOCK = 3  # a picture whose rows and columns all come in runs this long or longer is an enlarged tiny one
 
 
@@ -171,7 +177,7 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     strength = float(np.median(ink[mask > 0])) if mask.any() else 0.0
     if strength < max(MIN_CONTRAST / 2, noise):
         return None
-    keep = _digit_components(mask)
+    keep = _digit_components(mask, ink > threshold)
     if keep is None:
         return None
     # Only the digit's box matters from here on (with a pixel of margin for the anti-aliased rim).
@@ -215,12 +221,58 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarra
 
 
 def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray:
-    """The mask without ruling, an underline or a page edge: straight lines across most of the picture that run
-    on past the writing at both ends, or through it. A line that ends in the writing is part of it (a tall thin 1,
-    the bar of a 7 that fills the frame). Where a stroke crosses a line taken out, its pixels stay."""
+    """The mask without ruling, an underline or a page edge (_without_level_lines), with ruled lines on a page
+    photographed askew first turned level. Shrunk to the working size, a thin rule a degree or more off level
+    comes out as dashes a row apart, which no level line search joins up."""
     h, w = mask.shape
     if max(h, w) <= 160:  # icons and small scans have no ruling
         return mask
+    tilt = _ruling_tilt(mask)
+    if tilt is None:
+        return _without_level_lines(mask, ink, high)
+    c, s = abs(math.cos(math.radians(tilt))), abs(math.sin(math.radians(tilt)))
+    size = (math.ceil(w * c + h * s), math.ceil(h * c + w * s))  # the turned picture, corners and all
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
+    turn[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
+    turned = cv2.warpAffine(mask, turn, size, flags=cv2.INTER_NEAREST)
+    kept = _without_level_lines(turned, cv2.warpAffine(ink, turn, size, flags=cv2.INTER_LINEAR), high, RULED_BRIDGE, True)
+    lines = cv2.warpAffine((turned & (1 - kept)).astype(np.float32), cv2.invertAffineTransform(turn), (w, h),
+                           flags=cv2.INTER_LINEAR)
+    return mask & (lines < 0.25).astype(np.uint8)
+
+
+def _ruling_tilt(mask: np.ndarray) -> float | None:
+    """The angle (degrees, counter-clockwise) that turns a family of thin, nearly level lines level: the one of
+    TILTS whose rows' ink is most concentrated, at least RULED_PEAK times the median over TILTS; None when there
+    are too few thin level runs to be ruling (nearly every picture: the search then costs 30 us), or as many
+    upright ones."""
+    h, w = mask.shape
+    band = int(FRAME_BAND * w)  # upright lines there may be the page's edges; squared paper has them all over
+    if _thin_runs(mask, horizontal=True) < 1.2 * w or _thin_runs(mask[:, band:w - band], horizontal=False) >= 1.2 * h:
+        return None  # no lines, or squared paper: its upright lines hold a grid together for the level search
+    small = cv2.resize(mask, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    centre = (small.shape[1] / 2, small.shape[0] / 2)
+    peaks = [float(np.square(cv2.warpAffine(small, cv2.getRotationMatrix2D(centre, float(t), 1.0), small.shape[::-1],
+                                            flags=cv2.INTER_NEAREST).sum(axis=1, dtype=np.float64)).sum())
+             for t in TILTS]
+    best = int(np.argmax(peaks))
+    return float(TILTS[best]) if peaks[best] >= RULED_PEAK * max(float(np.median(peaks)), 1.0) else None
+
+
+def _thin_runs(mask: np.ndarray, horizontal: bool) -> int:
+    """How many pixels of the mask lie in runs at least 9 px long one way and at most 4 px thick the other."""
+    across, along = ((5, 1), (1, 9)) if horizontal else ((1, 5), (9, 1))
+    thin = mask & (1 - cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(across, np.uint8)))
+    return cv2.countNonZero(cv2.morphologyEx(thin, cv2.MORPH_OPEN, np.ones(along, np.uint8)))
+
+
+def _without_level_lines(mask: np.ndarray, ink: np.ndarray, high: float, bridge: int = 7, turned: bool = False) -> np.ndarray:
+    """The mask without ruling, an underline or a page edge: straight lines across most of the picture that run
+    on past the writing at both ends, or through it. A line that ends in the writing is part of it (a tall thin 1,
+    the bar of a 7 that fills the frame). Where a stroke crosses a line taken out, its pixels stay. bridge: the
+    gaps along a line (px) that are closed before it is measured. turned: the lines were turned exactly level,
+    so a line is only the rows (or columns) it fills along its length, not a stroke bridged onto it."""
+    h, w = mask.shape
     found = np.zeros_like(mask)
     candidates = []
     for horizontal in (True, False):
@@ -230,7 +282,7 @@ def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray
         side = w if horizontal else h
         along = (lambda n: np.ones((1, n) if horizontal else (n, 1), np.uint8))
         # Closing first bridges the gaps noise leaves in a faint line; the opening keeps only long straight runs.
-        opened = cv2.morphologyEx(cv2.morphologyEx(left, cv2.MORPH_CLOSE, along(7)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
+        opened = cv2.morphologyEx(cv2.morphologyEx(left, cv2.MORPH_CLOSE, along(bridge)), cv2.MORPH_OPEN, along(max(15, round(0.08 * side))))
         extent = np.flatnonzero(opened.any(axis=0 if horizontal else 1))
         if len(extent) == 0 or extent[-1] - extent[0] < LINE_SPAN * side:
             continue  # nothing long enough: the usual case, and it spares labelling the pieces
@@ -243,6 +295,9 @@ def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray
         crossings: dict[int, np.ndarray] = {}  # by run length: one opening serves every line of a family
         for k in long:
             piece = (labels == k).astype(np.uint8)
+            if turned:  # a digit sitting on a rule is not part of it: only the rule's own rows are
+                filled = piece.sum(axis=1 if horizontal else 0) >= 0.25 * span[k - 1]
+                piece &= (filled[:, None] if horizontal else filled[None, :]).astype(np.uint8)
             # Thin along much of its length (digits touching it may cover the rest, so not the median).
             axis = 0 if horizontal else 1
             runs = np.count_nonzero(np.diff(piece, axis=axis, prepend=0) == 1, axis=axis)  # parallel lines per column
@@ -257,6 +312,8 @@ def _without_lines(mask: np.ndarray, ink: np.ndarray, high: float) -> np.ndarray
             crossing = crossings[run]
             line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
             line &= 1 - crossing
+            if turned:  # and where a stroke lies along it, ink well above the rule's own is the stroke's
+                line &= (ink <= STROKE_OVER_RULE * float(np.median(ink[piece > 0]))).astype(np.uint8)
             found |= line  # every candidate, ruling or not, is left out when the writing is judged
             x, y, width, height = stats[k, :4]
             py, px = np.nonzero(labels[y : y + height, x : x + width] == k)  # in its box: full-size scans add up
@@ -297,8 +354,10 @@ def _runs_past_or_through(line: tuple[np.ndarray, np.ndarray], writing: tuple[np
     return min(beyond.mean(), 1 - beyond.mean()) >= LINE_THROUGH
 
 
-def _digit_components(mask: np.ndarray) -> np.ndarray | None:
+def _digit_components(mask: np.ndarray, strong: np.ndarray | None = None) -> np.ndarray | None:
     """uint8 mask of the connected pieces that make the writing (specks dropped); None if nothing is digit-sized.
+    strong: where the ink is above the threshold, which tells a page's edge at the frame from what hangs on it
+    (without it, every pixel of the mask counts).
 
     A piece stays when it is big beside the largest, tall like a digit (a thin 1 beside a fat 8), or small
     but close to a kept piece (the dot of a careless stroke)."""
@@ -315,6 +374,11 @@ def _digit_components(mask: np.ndarray) -> np.ndarray | None:
     # between a sheet's edge and the frame, a strip of the next page. (A digit cut by the frame reaches further in.)
     fx, fy = FRAME_BAND * w, FRAME_BAND * h
     rim |= ((x0 == 0) & (x1 <= fx)) | ((x1 == w) & (x0 >= w - fx)) | ((y0 == 0) & (y1 <= fy)) | ((y1 == h) & (y0 >= h - fy))
+    # And pieces nearly all there, or their strong ink, with fainter ink hanging on reaching further in: the edge
+    # of a page photographed askew, with the ends of ruled lines on it.
+    at_frame = (x0 == 0) | (y0 == 0) | (x1 == w) | (y1 == h)
+    if max(h, w) > 160 and (at_frame & ~rim).any():
+        rim |= _in_frame_band(labels, stats, np.flatnonzero(at_frame & ~rim), int(fx), int(fy), mask if strong is None else strong)
     stats[1:, cv2.CC_STAT_AREA] *= ~rim if max(h, w) > 160 else 1
     areas = stats[1:, cv2.CC_STAT_AREA]
     largest = int(areas.argmax())
@@ -333,3 +397,22 @@ def _digit_components(mask: np.ndarray) -> np.ndarray | None:
     lut = np.zeros(count, np.uint8)
     lut[1:] = keep
     return lut.take(labels)
+
+
+def _in_frame_band(labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray, fx: int, fy: int,
+                   strong: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the candidate pieces (labels - 1) that run out of the frame have at least BAND_SHARE
+    of their pixels in the strong mask in the frame's outer band on that side (fx, fy px deep). A digit cut by
+    the frame reaches much further in."""
+    h, w = labels.shape
+    out = np.zeros(len(stats) - 1, bool)
+    for k in candidates:
+        x, y, width, height = stats[k + 1, :4]
+        own = (labels[y : y + height, x : x + width] == k + 1) & (strong[y : y + height, x : x + width] > 0)
+        total = max(int(np.count_nonzero(own)), 1)
+        inside = max(np.count_nonzero(own[:, : fx - x]) if x == 0 else 0,
+                     np.count_nonzero(own[:, max(w - fx - x, 0) :]) if x + width == w else 0,
+                     np.count_nonzero(own[: fy - y]) if y == 0 else 0,
+                     np.count_nonzero(own[max(h - fy - y, 0) :]) if y + height == h else 0)
+        out[k] = inside >= BAND_SHARE * total
+    return out

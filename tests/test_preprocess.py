@@ -284,6 +284,31 @@ def test_a_note_running_out_of_the_frame_with_its_digit_up_to_that_edge_reads_li
         assert np.abs(a - b).mean() < 0.05
 
 
+@pytest.mark.parametrize("angle", [-4, -2, -0.5, 0.5, 1, 3])
+def test_a_ruled_page_photographed_askew_reads_like_the_digit_alone(mnist_sample, recognizer, angle):
+    """A page filling the photo, turned a little: slivers of the desk show along the frame, and the page's edge
+    there, strong against the desk, carries the ends of the faint ruled lines in with it. They are not writing."""
+    digit = mnist_sample[0][17]  # a 7
+    page = np.full((900, 1200), 225, np.float32)
+    big = cv2.resize(digit, (224, 224), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    page[340:564, 480:704] -= big * (170 / 255)  # dark ink, the digit a quarter of the page's height
+    alone = page.copy()
+    for y in range(50, 900, 70):  # faint grey rules
+        cv2.line(page, (0, y), (1199, y), 190, 2, cv2.LINE_AA)
+    page = np.minimum(page, alone)
+    turn = cv2.getRotationMatrix2D((600, 450), angle, 1.0)
+    light = np.linspace(0.75, 1.0, 1200, dtype=np.float32)[None, :]  # falling off to the left
+    noise = np.random.default_rng(int(10 * angle) + 100).normal(0, 4, page.shape).astype(np.float32)
+    scenes = [np.clip(cv2.warpAffine(p, turn, (1200, 900), borderValue=60) * light + noise, 0, 255).astype(np.uint8)
+              for p in (alone, page)]
+    a, b = (find_ink(s) for s in scenes)
+    assert b is not None
+    # The digit's ink, with at most a bit of a rule beside it: no page edge or rule ends at the frame, which
+    # would make the ink several times as wide as the digit.
+    assert max(np.divide(b.strength.shape, a.strength.shape)) < 1.5, (a.strength.shape, b.strength.shape)
+    assert recognizer.read(scenes[1]).number == "7"
+
+
 def test_fat_marker_strokes_are_thinned_to_mnist_width():
     page = np.full((600, 600), 255, np.uint8)
     cv2.ellipse(page, (300, 300), (150, 220), 0, 0, 360, 0, 120)  # a "0" in a pen 25% of its height
