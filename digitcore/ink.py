@@ -298,6 +298,8 @@ def _without_level_lines(mask: np.ndarray, ink: np.ndarray, high: float, bridge:
             if turned:  # a digit sitting on a rule is not part of it: only the rule's own rows are
                 filled = piece.sum(axis=1 if horizontal else 0) >= 0.25 * span[k - 1]
                 piece &= (filled[:, None] if horizontal else filled[None, :]).astype(np.uint8)
+                if not piece.any():
+                    continue  # long, but no rule's rows: a slanting run of strokes bridged together
             # Thin along much of its length (digits touching it may cover the rest, so not the median).
             axis = 0 if horizontal else 1
             runs = np.count_nonzero(np.diff(piece, axis=axis, prepend=0) == 1, axis=axis)  # parallel lines per column
