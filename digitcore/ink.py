@@ -247,6 +247,8 @@ def _ruling_tilt(mask: np.ndarray) -> float | None:
     are too few thin level runs to be ruling (nearly every picture: the search then costs 30 us), or as many
     upright ones."""
     h, w = mask.shape
+    if min(h, w) < 32:
+        return None  # a strip of a picture: no page of ruling
     band = int(FRAME_BAND * w)  # upright lines there may be the page's edges; squared paper has them all over
     if _thin_runs(mask, horizontal=True) < 1.2 * w or _thin_runs(mask[:, band:w - band], horizontal=False) >= 1.2 * h:
         return None  # no lines, or squared paper: its upright lines hold a grid together for the level search

@@ -66,6 +66,8 @@ def paper_surface(
     light ink on dark, refitting without the pixels that stand above it; and the fit's spread in grey levels.
     Only the pixels where the bool mask within is set are fitted, when it is given. two_sided: the ink's
     polarity is not known, so pixels standing out on either side are left out."""
+    if within is not None and np.count_nonzero(within[::2, ::2]) < 12:  # too few to fit six terms to: level
+        return np.full(coarse.shape, float(np.median(coarse[within])) if within.any() else float(np.median(coarse))), 0.0
     terms, every_other = quadratic_terms(coarse.shape)
     # Fitted on every other pixel, by normal equations in einsum: numpy's lstsq and matmul hand this to a
     # threaded BLAS, which costs milliseconds on a busy machine for a 6-term fit.
