@@ -190,13 +190,15 @@ def photo_size(rng: np.random.Generator) -> tuple[int, int]:
     return (round(long), round(short)) if rng.random() < 0.5 else (round(short), round(long))
 
 
-def photograph(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """RGB uint8 photo of the ink layer (opacity 0-1) in a random pen colour on tinted, unevenly lit paper."""
+def photograph(ink: np.ndarray, rng: np.random.Generator, shadow: bool = False) -> np.ndarray:
+    """RGB uint8 photo of the ink layer (opacity 0-1) in a random pen colour on tinted, unevenly lit paper, with
+    a shadow cast across it when asked."""
     paper = (np.array(PAPER_TINTS[rng.integers(len(PAPER_TINTS))]) + rng.uniform(-6, 6, 3)).astype(np.float32)
     pen = pen_colour(rng).astype(np.float32)
     alpha = ink[..., None]
     scene = paper + (pen - paper) * alpha  # float32 throughout: these pictures are up to 1200x1200x3
-    return camera(scene * lighting(ink.shape, rng), rng)
+    light = lighting(ink.shape, rng)
+    return camera(scene * (light * cast_shadow(ink.shape, rng) if shadow else light), rng)
 
 
 def pen_colour(rng: np.random.Generator) -> np.ndarray:
@@ -222,6 +224,23 @@ def lighting(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     field = normalise(mix * normalise(gradient) + (1 - mix) * normalise(vignette))
     drop = rng.uniform(0.30, 0.45)
     return (1 - drop * field)[..., None]
+
+
+def cast_shadow(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """(H, W, 1) float32 light left by a shadow cast from beyond the frame (a hand, the phone): a straight edge
+    across the picture or a round one from a side, half each, sharp to soft, darkening the paper by 25-50%."""
+    h, w = shape
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    if rng.random() < 0.5:  # a straight edge through a point of the middle
+        angle = rng.uniform(0, 2 * np.pi)
+        px, py = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
+        inside = (x - px) * float(np.cos(angle)) + (y - py) * float(np.sin(angle))
+    else:  # a disc centred on the left or right edge
+        cx, cy = float(rng.choice([0, w])), rng.uniform(0, h)
+        inside = rng.uniform(0.3, 0.7) * max(h, w) - np.hypot(x - cx, y - cy)
+    soft = rng.uniform(1, 0.03 * max(h, w))  # the penumbra's width, px
+    shade = 1 / (1 + np.exp(-np.clip(inside / soft, -50, 50)))
+    return (1 - rng.uniform(0.25, 0.5) * shade)[..., None]
 
 
 def normalise(field: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The "wild pictures" benchmark: how digitcore reads what users actually hand it.
 
-Ten kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
+Eleven kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
   sketch  a Gradio sketchpad value: black strokes on a transparent or opaque white RGBA canvas
   photo   a phone photo of ink on tinted, unevenly lit paper: noisy, blurred, JPEG-compressed
   scan    handwriting from other sources: MNIST on a large white page, scikit-learn's 8x8 digits
@@ -13,6 +13,8 @@ Ten kinds of picture are generated in memory with a fixed seed (only MNIST's *te
           a sketchpad written edge to edge; its long strokes are as long as ruling
   askew   a ruled page filling the photo, turned 0.5-5 degrees: slivers of the desk along the frame, the page's
           edge crossing the rules there
+  shadow  a photo like "photo" with a shadow cast across it from beyond the frame (a hand, the phone): a straight
+          or round edge, sharp or soft, 25-50% darker
 The renderers are in benchmarks/render.py.
 Each kind is scored through Recognizer.predict (one digit, /predict: the "digitcore" column), through
 Recognizer.read (the number the page shows: "page") and, side by side, through the original approach
@@ -41,7 +43,7 @@ from benchmarks.render import (
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the table
 
-KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight", "askew")
+KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight", "askew", "shadow")
 # Pen widths as fractions of the digit's height; the pen kind's picture i uses band i % 6.
 PEN_BANDS = ((0.01, 0.05), (0.05, 0.10), (0.10, 0.15), (0.15, 0.20), (0.20, 0.25), (0.25, 0.30))
 NOTE_TINTS = ((252, 236, 130), (250, 190, 200), (180, 225, 250), (245, 245, 240), (246, 237, 214))
@@ -96,8 +98,8 @@ def make_sketch(rng: np.random.Generator, digits: Digits) -> Item:
     return sketchpad(place(ink, (h, w), rng), transparent=rng.random() < 0.5), label
 
 
-def make_photo(rng: np.random.Generator, digits: Digits) -> Item:
-    """A phone photo of one handwritten or printed digit on paper, RGB uint8."""
+def make_photo(rng: np.random.Generator, digits: Digits, shadow: bool = False) -> Item:
+    """A phone photo of one handwritten or printed digit on paper, RGB uint8; with a shadow cast across it."""
     h, w = photo_size(rng)
     height = rng.uniform(0.2, 0.7) * min(h, w)
     if rng.random() < 0.5:
@@ -107,7 +109,7 @@ def make_photo(rng: np.random.Generator, digits: Digits) -> Item:
         label = int(rng.integers(10))
         ink = hershey_glyph(label, height, max(2, round(rng.uniform(0.04, 0.12) * height)), rng)
     ink = slant(ink, rng.uniform(-10, 10), 0.0)
-    return photograph(place(ink, (h, w), rng, margin=0.05), rng), label
+    return photograph(place(ink, (h, w), rng, margin=0.05), rng, shadow), label
 
 
 def make_scan(rng: np.random.Generator, digits: Digits) -> Item:
@@ -287,6 +289,7 @@ MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
     "desk": make_desk,
     "tight": make_tight,
     "askew": make_askew,
+    "shadow": lambda rng, digits: make_photo(rng, digits, shadow=True),
 }
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from digitcore.images import to_uint8
 from digitcore.paper import MIN_CONTRAST, background, ink_is_dark, paper_noise, percentiles, rim_percentiles
-from digitcore.sheet import find_sheet, paper_beyond, rim_differs
+from digitcore.sheet import find_sheet, in_shadow, paper_beyond, rim_differs
 
 WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stroke, and everything after is cheap
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) may be ruling or an edge, not a stroke
@@ -61,8 +61,9 @@ def find_ink(image: np.ndarray) -> Ink | None:
     image = to_uint8(image)
     # Colour is halved towards the working size before it is made grey, so that touches a quarter of the
     # pixels or fewer. (Compositing transparency after averaging differs only in the half-pixel rim of a stroke.)
-    grey = smooth_blocks(shrink(to_grey(halve(image, WORK_SIDE)), WORK_SIDE))
-    found = extract_ink(grey)
+    halved = halve(image, WORK_SIDE)
+    grey = smooth_blocks(shrink(to_grey(halved), WORK_SIDE))
+    found = extract_ink(grey, halved if halved.ndim == 3 and halved.shape[2] >= 3 else None)
     if found is None:
         return None
     strength, origin = found
@@ -126,12 +127,14 @@ def shrink(grey: np.ndarray, max_side: int) -> np.ndarray:
     return cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_LINEAR)
 
 
-def extract_ink(grey: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
+def extract_ink(grey: np.ndarray, colour: np.ndarray | None = None) -> tuple[np.ndarray, tuple[int, int]] | None:
     """Float32 ink strength in [0, 1], light on dark, paper removed, cropped to the ink, and the crop's (x, y);
-    None when there is no digit."""
+    None when there is no digit. colour: the picture in colour (any size), which tells a shadow from a desk."""
     if min(grey.shape) >= 3:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
     sheet = find_sheet(grey, cut_by_level=rim_differs(grey))
+    if sheet is not None and colour is not None and in_shadow(colour, sheet):
+        sheet = None  # a shadow's edge across one paper, which the paper's light then follows
     if sheet is not None:  # a note or page with the desk around it: the paper is the sheet, the desk is not ink
         found = _ink_on(paper_beyond(grey, sheet), sheet)
         if found is not None:

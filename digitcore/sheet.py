@@ -9,6 +9,8 @@ import numpy as np
 from digitcore.paper import to_coarse, paper_surface, percentiles, rim_percentiles
 
 SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
+SAME_COLOUR = 0.015  # chromaticities (r, g, b over their sum) this close (summed) are one paper's, in light or shade
+SHADE = (0.35, 0.85)  # a shadow leaves paper this share of its brightness: a black desk is darker, no shadow fainter
 
 
 def rim_differs(grey: np.ndarray) -> bool:
@@ -98,6 +100,23 @@ def written_on(step: np.ndarray, filled: np.ndarray) -> bool:
     """Whether something is written inside the mask, away from its edge: else it is a fat stroke, not a sheet."""
     inside = cv2.erode(filled, np.ones((5, 5), np.uint8))
     return np.count_nonzero(step[inside > 0] >= SHEET_CONTRAST / 2) >= 0.002 * step.size
+
+
+def in_shadow(colour: np.ndarray, sheet: np.ndarray) -> bool:
+    """Whether what lies around a sheet found in the grey picture is the same paper in shadow, not a desk: the
+    same colour, a third to most of as bright (or the sheet itself is the shadow). A hand or a phone casts a
+    shadow with a straight edge across a page as often as a page has a desk beside it; the colour tells them apart.
+    colour: the picture, (H, W, 3 or 4) uint8 at any size; sheet: its uint8 mask at the working size."""
+    rgb = to_coarse(np.ascontiguousarray(colour[..., :3])).astype(np.float32) + 1
+    mask = cv2.resize(sheet, rgb.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+    inside = cv2.erode(mask, np.ones((3, 3), np.uint8)) > 0
+    around = cv2.dilate(mask, np.ones((3, 3), np.uint8)) == 0
+    if inside.sum() < 12 or around.sum() < 12:
+        return False
+    lit, shaded = np.median(rgb[inside], axis=0), np.median(rgb[around], axis=0)
+    chroma = float(np.abs(lit / lit.sum() - shaded / shaded.sum()).sum())
+    ratio = float(min(lit.sum(), shaded.sum()) / max(lit.sum(), shaded.sum()))
+    return chroma < SAME_COLOUR and SHADE[0] <= ratio <= SHADE[1]
 
 
 def paper_beyond(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import pytest
 from conftest import FIXTURES, dark_on_light
 from digitcore.images import InvalidImage, read_image, to_uint8
 from digitcore.ink import components, find_ink, smooth_blocks, to_grey
+from digitcore.sheet import in_shadow
 from digitcore.preprocess import BOX, CENTRE, bridge_pen_lifts, center_in_field, stroke_width, to_model_input
 
 
@@ -307,6 +308,48 @@ def test_a_ruled_page_photographed_askew_reads_like_the_digit_alone(mnist_sample
     # would make the ink several times as wide as the digit.
     assert max(np.divide(b.strength.shape, a.strength.shape)) < 1.5, (a.strength.shape, b.strength.shape)
     assert recognizer.read(scenes[1]).number == "7"
+
+
+def shadowed_photo(digit: np.ndarray, edge: str, depth: float, soft: float, seed: int) -> np.ndarray:
+    """(600, 800, 3) uint8: a dark MNIST digit on cream paper, a shadow cast across the page from beyond the frame
+    (a straight edge from a corner to the opposite side, or a disc from the left edge), depth darker, its edge
+    soft px wide, with light falling off and sensor noise."""
+    page = np.full((600, 800, 3), (240, 232, 210), np.float32)
+    big = cv2.resize(digit, (240, 240), interpolation=cv2.INTER_LINEAR).astype(np.float32)[..., None] / 255
+    page[180:420, 300:540] += (np.float32([30, 30, 40]) - page[180:420, 300:540]) * big
+    y, x = np.mgrid[0:600, 0:800].astype(np.float32)
+    inside = (x + 0.9 * y - 620) if edge == "straight" else (380 - np.hypot(x, y - 300))
+    shade = 1 - depth / (1 + np.exp(-np.clip(inside / soft, -50, 50)))
+    light = np.linspace(0.8, 1.0, 800, dtype=np.float32)[None, :]
+    noise = np.random.default_rng(seed).normal(0, 4, page.shape).astype(np.float32)
+    return np.clip(page * (shade * light)[..., None] + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("edge, depth, soft", [("straight", 0.4, 2), ("straight", 0.3, 12), ("round", 0.45, 3),
+                                               ("round", 0.3, 15)])
+def test_a_shadow_cast_across_the_page_is_neither_ink_nor_a_desk(mnist_sample, recognizer, edge, depth, soft):
+    """A hand or the phone shades part of the page, its edge crossing the digit: the shaded paper is no fat stroke
+    (the paper's light follows it), and the lit part is no sheet on a desk (the shadow has the paper's colour).
+    Before, the shadow was taken for ink, or the shadow's edge for a sheet's, and the reading was its edge."""
+    for k, i in enumerate((17, 39, 60)):
+        scene = shadowed_photo(mnist_sample[0][i], edge, depth, soft, seed=k)
+        unshaded = shadowed_photo(mnist_sample[0][i], edge, 0.0, soft, seed=k)
+        a, b = find_ink(unshaded), find_ink(scene)
+        assert b is not None
+        assert max(np.divide(b.strength.shape, a.strength.shape)) < 1.3, (a.strength.shape, b.strength.shape)
+        assert recognizer.read(scene).number == str(mnist_sample[1][i])
+
+
+def test_a_page_in_shadow_is_told_from_a_sheet_on_a_desk_by_its_colour():
+    """in_shadow: around the lit part, the same paper darker is a shadow; a wooden or a black desk is not."""
+    sheet = np.zeros((192, 256), np.uint8)
+    sheet[:, :150] = 1
+    for around, shadow in (((149, 144, 130), True), ((100, 70, 45), False), ((30, 28, 26), False),
+                           ((238, 236, 230), False)):
+        scene = np.empty((384, 512, 3), np.uint8)
+        scene[:] = around
+        scene[:, :300] = (240, 232, 210)
+        assert in_shadow(scene, sheet) is shadow, around
 
 
 def test_fat_marker_strokes_are_thinned_to_mnist_width():

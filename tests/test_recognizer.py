@@ -145,6 +145,15 @@ def test_a_ruled_page_photographed_askew_is_read_on_the_page(recognizer, path):
     assert recognizer.read(image).number == path.stem.rsplit("label", 1)[1]
 
 
+@pytest.mark.parametrize("path", sorted((FIXTURES / "shadow").glob("*.jpg")), ids=lambda p: p.stem)
+def test_a_photo_with_a_shadow_across_it_is_read(recognizer, path):
+    """benchmarks.wild's shadow kind (seed 0): a hand's or the phone's shadow cast across the page, its edge
+    straight or round, sharp or soft. The shadow was taken for ink (held to the paper's smooth light, like a fat
+    stroke), or its edge for a sheet's on a desk: "not a digit", or a 1 read off the edge."""
+    image = np.asarray(Image.open(path).convert("RGB"))
+    assert recognizer.read(image).number == path.stem.rsplit("label", 1)[1]
+
+
 @pytest.mark.parametrize("path", sorted((FIXTURES / "tall").glob("*.*")), ids=lambda p: p.stem)
 def test_fine_pen_digits_that_fill_the_picture_are_read_on_the_page(recognizer, path):
     """A fine pen's 1 or 7 filling most of the picture (benchmarks.wild's pen drawing, 1-4% pens, 60-95% of the
