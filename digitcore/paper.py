@@ -10,6 +10,7 @@ import numpy as np
 
 MIN_CONTRAST = 16  # ink must differ from the paper by this many grey levels (of 255), and rise above its noise
 COARSE = 64  # side of the picture the paper is estimated on: fine enough for the light at the rim
+SHADOW = 0.35  # a shadow leaves paper at least this share of its brightness; a marker's ink is darker
 
 
 def percentiles(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
@@ -51,8 +52,9 @@ def background(grey: np.ndarray) -> np.ndarray:
     # floor catches that too.
     tolerance = max(4.0, 3 * error)
     # But a shadow cast from beyond the frame (a hand, the phone) darkens the paper far more than any smooth light,
-    # over a region that runs out of the frame: there the opening is the paper. A fat stroke lies inside the picture.
-    shade = reaching_frame(narrow > surface + tolerance)
+    # over a region that runs out of the frame: there the opening is the paper. A fat stroke lies inside the
+    # picture, or is darker than any shadow (a sketchpad's black marker running off the canvas).
+    shade = reaching_frame((narrow > surface + tolerance) & (255 - narrow.astype(np.float32) >= SHADOW * (255 - surface)))
     paper = np.where(shade, narrow, np.clip(narrow.astype(np.float32), surface - tolerance, surface + tolerance))
     paper = np.clip(paper, 0, 255).astype(np.uint8)
     paper = cv2.resize(cv2.blur(paper, (3, 3)), (w, h), interpolation=cv2.INTER_LINEAR)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitcore.paper import to_coarse, paper_surface, percentiles, rim_percentiles
+from digitcore.paper import SHADOW, to_coarse, paper_surface, percentiles, rim_percentiles
 
 SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
 SAME_COLOUR = 0.015  # chromaticities (r, g, b over their sum) this close (summed) are one paper's, in light or shade
-SHADE = (0.35, 0.85)  # a shadow leaves paper this share of its brightness: a black desk is darker, no shadow fainter
+SHADE = (SHADOW, 0.85)  # a shadow leaves paper this share of its brightness: a black desk is darker, no shadow fainter
 
 
 def rim_differs(grey: np.ndarray) -> bool:
