@@ -54,8 +54,11 @@ def background(grey: np.ndarray) -> np.ndarray:
     # But a shadow cast from beyond the frame (a hand, the phone) darkens the paper far more than any smooth light,
     # over a region that runs out of the frame: there the opening is the paper. A fat stroke lies inside the
     # picture, or is darker than any shadow (a sketchpad's black marker running off the canvas).
-    shade = reaching_frame((narrow > surface + tolerance) & (255 - narrow.astype(np.float32) >= SHADOW * (255 - surface)))
-    paper = np.where(shade, narrow, np.clip(narrow.astype(np.float32), surface - tolerance, surface + tolerance))
+    paper = np.clip(narrow.astype(np.float32), surface - tolerance, surface + tolerance)
+    shade = narrow > paper
+    if shade.any():
+        shade = reaching_frame(shade & (255 - narrow.astype(np.float32) >= SHADOW * (255 - surface)))
+        paper = np.where(shade, narrow, paper)
     paper = np.clip(paper, 0, 255).astype(np.uint8)
     paper = cv2.resize(cv2.blur(paper, (3, 3)), (w, h), interpolation=cv2.INTER_LINEAR)
     if shade.any():
