@@ -1,6 +1,6 @@
 """The "numbers" benchmark: how digitcore reads a line of handwritten digits.
 
-Five kinds of picture are generated in memory with a fixed seed, from MNIST's *test* split, OpenCV's
+Six kinds of picture are generated in memory with a fixed seed, from MNIST's *test* split, OpenCV's
 Hershey fonts and scikit-learn's 8x8 digits (one source per number, like one writer), each drawn as a
 sketchpad value (transparent or white RGBA) or photographed on paper:
   gaps        2-6 digits with gaps between them
@@ -8,6 +8,7 @@ sketchpad value (transparent or white RGBA) or photographed on paper:
   two-stroke  1-3 digits with gaps, one of them written in two strokes (a stroke cut, the pen lifted)
   single      one digit
   blank       no ink: blank canvases and paper (the answer is "no number")
+  form        2-6 digits in a form's row of printed boxes, one to a box, photographed
 Whole strings are scored through Recognizer.read and, side by side, through Recognizer.predict (one digit
 per picture, today's page).
 
@@ -27,8 +28,8 @@ from PIL import Image
 
 # The renderers are shared with the wild-pictures benchmark; imported here only, so moving them is one edit.
 from benchmarks.render import (
-    MAX_SKETCH_STROKE, Digits, crop, hershey_glyph, mnist_ink, mnist_strokes, photo_size, photograph, pick_digit, place,
-    sketchpad, slant,
+    MAX_SKETCH_STROKE, Digits, camera, compose as paint_layers, crop, hershey_glyph, lighting, mnist_ink, mnist_strokes, paper_tint,
+    pen_colour, photo_size, photograph, pick_digit, place, sketchpad, slant,
 )
 from benchmarks.wild import (
     DEFAULT_DATA, add_set_options, check_set_options, load_recognizer, make_empty, mnist_test, sklearn_digits,
@@ -36,7 +37,7 @@ from benchmarks.wild import (
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-KINDS = ("gaps", "touching", "two-stroke", "single", "blank")
+KINDS = ("gaps", "touching", "two-stroke", "single", "blank", "form")
 TWO_STROKE_FAVOURITES = (4, 5, 7)  # the digits people most often write in two strokes: half the cut digits
 SOURCES = ("mnist", "hershey", "sklearn")  # where a number's digits come from: one writer per number
 Item = tuple[np.ndarray, "str | None", str]  # (picture, expected number or None for no number, source)
@@ -134,12 +135,43 @@ def make_number(rng: np.random.Generator, digits: Digits, count: int, gap: tuple
     return picture, "".join(map(str, labels)), source
 
 
+def make_form(rng: np.random.Generator, digits: Digits) -> Item:
+    """A photo of a number of 2-6 digits written in a form's row of printed boxes, one digit to a box, the boxes
+    sharing their sides or apart, the digits 55-85% of a box's height (a big one touches its box)."""
+    count = int(rng.integers(2, 7))
+    source = SOURCES[rng.integers(3)]
+    labels = [int(d) for d in rng.integers(10, size=count)]
+    h, w = photo_size(rng)
+    h, w = min(h, w), max(h, w)
+    apart = 0.0 if rng.random() < 0.5 else rng.uniform(0.05, 0.2)  # of a box's side between boxes
+    side = int(min(0.45 * h, 0.9 * w / (count + apart * (count - 1))))
+    left, top = int(rng.integers(0, w - side * (count + apart * (count - 1)) + 1)), int(rng.integers(0, h - side + 1))
+    ink, boxes = np.zeros((h, w), np.float32), np.zeros((h, w), np.float32)
+    thickness = int(rng.integers(1, 4))
+    for k, label in enumerate(labels):
+        x = left + int(k * side * (1 + apart))
+        cv2.rectangle(boxes, (x, top), (x + side - 1, top + side - 1), 1.0, thickness, cv2.LINE_AA)
+        size = rng.uniform(0.55, 0.85) * side
+        g = crop(glyph(rng, source, label, size, max(2, round(rng.uniform(0.06, 0.12) * size)), False, digits))
+        fit = min(1.0, (side - 4) / max(g.shape))  # a glyph wider than its box keeps to it
+        if fit < 1.0:
+            g = cv2.resize(g, (max(1, int(g.shape[1] * fit)), max(1, int(g.shape[0] * fit))), interpolation=cv2.INTER_AREA)
+        y0 = top + (side - g.shape[0]) // 2 + int(rng.uniform(-0.05, 0.05) * side)
+        x0 = x + (side - g.shape[1]) // 2 + int(rng.uniform(-0.05, 0.05) * side)
+        y0, x0 = int(np.clip(y0, top + 1, top + side - 1 - g.shape[0])), int(np.clip(x0, x + 1, x + side - 1 - g.shape[1]))
+        np.maximum(ink[y0 : y0 + g.shape[0], x0 : x0 + g.shape[1]], g, out=ink[y0 : y0 + g.shape[0], x0 : x0 + g.shape[1]])
+    printed = (60.0, 60.0, 60.0) if rng.random() < 0.5 else (90.0, 120.0, 200.0)
+    scene = paint_layers(paper_tint(rng), [(boxes, np.array(printed)), (ink, pen_colour(rng))])
+    return camera(scene * lighting((h, w), rng), rng), "".join(map(str, labels)), source
+
+
 MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
     "gaps": lambda rng, d: make_number(rng, d, int(rng.integers(2, 7)), (0.12, 0.5)),
     "touching": lambda rng, d: make_number(rng, d, int(rng.integers(2, 5)), (-0.15, -0.02)),
     "two-stroke": lambda rng, d: make_number(rng, d, int(rng.integers(1, 4)), (0.12, 0.5), cut=True),
     "single": lambda rng, d: make_number(rng, d, 1, (0, 0)),
     "blank": lambda rng, d: (make_empty(rng, d)[0], None, "blank"),
+    "form": make_form,
 }
 
 

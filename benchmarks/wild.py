@@ -1,6 +1,6 @@
 """The "wild pictures" benchmark: how digitcore reads what users actually hand it.
 
-Eleven kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
+Twelve kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
   sketch  a Gradio sketchpad value: black strokes on a transparent or opaque white RGBA canvas
   photo   a phone photo of ink on tinted, unevenly lit paper: noisy, blurred, JPEG-compressed
   scan    handwriting from other sources: MNIST on a large white page, scikit-learn's 8x8 digits
@@ -15,6 +15,8 @@ Eleven kinds of picture are generated in memory with a fixed seed (only MNIST's 
           edge crossing the rules there
   shadow  a photo like "photo" with a shadow cast across it from beyond the frame (a hand, the phone): a straight
           or round edge, sharp or soft, 25-50% darker
+  box     a photo of a digit written in a printed box, a form's field: its sides 1-3 px, grey or blue, 10-40% of
+          the digit's height away from it
 The renderers are in benchmarks/render.py.
 Each kind is scored through Recognizer.predict (one digit, /predict: the "digitcore" column), through
 Recognizer.read (the number the page shows: "page") and, side by side, through the original approach
@@ -43,7 +45,7 @@ from benchmarks.render import (
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the table
 
-KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight", "askew", "shadow")
+KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight", "askew", "shadow", "box")
 # Pen widths as fractions of the digit's height; the pen kind's picture i uses band i % 6.
 PEN_BANDS = ((0.01, 0.05), (0.05, 0.10), (0.10, 0.15), (0.15, 0.20), (0.20, 0.25), (0.25, 0.30))
 NOTE_TINTS = ((252, 236, 130), (250, 190, 200), (180, 225, 250), (245, 245, 240), (246, 237, 214))
@@ -247,6 +249,21 @@ def make_askew(rng: np.random.Generator, digits: Digits) -> Item:
     return camera(scene * lighting((h, w), rng), rng), label
 
 
+def make_box(rng: np.random.Generator, digits: Digits) -> Item:
+    """A phone photo of a digit written in a printed box (a form's field), RGB uint8."""
+    h, w = photo_size(rng)
+    label, ink = any_digit(rng, digits, rng.uniform(0.2, 0.6) * min(h, w), (0.04, 0.12))
+    ink = place(slant(ink, rng.uniform(-10, 10), 0.0), (h, w), rng, margin=0.05)
+    ys, xs = np.nonzero(ink > 0.3)
+    pad = int(rng.uniform(0.1, 0.4) * (ys.max() - ys.min()))
+    box = np.zeros_like(ink)
+    cv2.rectangle(box, (max(0, xs.min() - pad), max(0, ys.min() - pad)),
+                  (min(w - 1, xs.max() + pad), min(h - 1, ys.max() + pad)), 1.0, int(rng.integers(1, 4)), cv2.LINE_AA)
+    printed = (60.0, 60.0, 60.0) if rng.random() < 0.5 else (90.0, 120.0, 200.0)
+    scene = compose(paper_tint(rng), [(box, np.array(printed)), (ink, pen_colour(rng))])
+    return camera(scene * lighting((h, w), rng), rng), label
+
+
 def ruled_page(rng: np.random.Generator, digits: Digits, shape: tuple[int, int], tall: float, squared: float,
                margin: float) -> tuple[np.ndarray, int]:
     """float32 (H, W, 3) paper, squared with that chance, else lined (blue or grey lines), and its digit's label:
@@ -290,6 +307,7 @@ MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
     "tight": make_tight,
     "askew": make_askew,
     "shadow": lambda rng, digits: make_photo(rng, digits, shadow=True),
+    "box": make_box,
 }
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from digitcore.images import to_uint8
 from digitcore.paper import MIN_CONTRAST, background, ink_is_dark, paper_noise, percentiles, rim_percentiles
-from digitcore.sheet import find_sheet, in_shadow, paper_beyond, rim_differs
+from digitcore.sheet import find_sheet, paper_beyond, rim_differs, same_paper
 
 WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stroke, and everything after is cheap
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) may be ruling or an edge, not a stroke
@@ -35,6 +35,7 @@ PEAK_WINDOW = 21
 FRAME_BAND = 0.08  # ink running out of the frame and no further in than this (of the side) is not writing,
 BAND_SHARE = 0.9  # ... nor is ink running out of it with this share of its strong pixels that far in
 BLOCK = 3  # a picture whose rows and columns all come in runs this long or longer is an enlarged tiny one
+BOX_SIDE = 0.9  # a piece whose bounding box is inked along this share of each side is a box round the writing
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,8 @@ def extract_ink(grey: np.ndarray, colour: np.ndarray | None = None) -> tuple[np.
     if min(grey.shape) >= 3:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
     sheet = find_sheet(grey, cut_by_level=rim_differs(grey))
-    if sheet is not None and colour is not None and in_shadow(colour, sheet):
-        sheet = None  # a shadow's edge across one paper, which the paper's light then follows
+    if sheet is not None and colour is not None and same_paper(colour, sheet):
+        sheet = None  # a shadow's edge across one paper (which the paper's light then follows), or a printed box
     if sheet is not None:  # a note or page with the desk around it: the paper is the sheet, the desk is not ink
         found = _ink_on(paper_beyond(grey, sheet), sheet)
         if found is not None:
@@ -198,8 +199,51 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
 
 
 def _strokes(ink: np.ndarray, low: float, high: float) -> np.ndarray:
-    """uint8 mask of the ink above low that touches ink above high, without the lines across the picture."""
-    return _hysteresis(_without_lines((ink > low).astype(np.uint8), ink, high), ink, high)
+    """uint8 mask of the ink above low that touches ink above high, without boxes round the writing and the lines
+    across the picture."""
+    return _hysteresis(_without_lines(_without_boxes((ink > low).astype(np.uint8)), ink, high), ink, high)
+
+
+def _without_boxes(mask: np.ndarray) -> np.ndarray:
+    """The mask without the boxes of a form that the writing is in: a piece inked along at least BOX_SIDE of each
+    side of its bounding box and hollow loses its sides and the upright dividers of a row of boxes. A box counts
+    when something is written inside it or inside another box as tall: an empty square alone may be a 0."""
+    count, labels, stats, _ = components(mask)
+    boxes = []  # (label, x, y, w, h, rim width, whether something is written inside)
+    for k in np.flatnonzero(np.minimum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) >= 16) + 1:
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        piece = labels[y : y + h, x : x + w] == k
+        b = max(3, round(0.08 * min(w, h)))  # wide enough for a side a few degrees askew
+        sides = (piece[:b].any(axis=0), piece[-b:].any(axis=0), piece[:, :b].any(axis=1), piece[:, -b:].any(axis=1))
+        if min(side.mean() for side in sides) < BOX_SIDE or piece[b:-b, b:-b].mean() > 0.7:
+            continue  # open somewhere, or a solid blob
+        contours, nesting = cv2.findContours(piece.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        if not any(cv2.boundingRect(c)[3] >= 0.5 * h for c, link in zip(contours, nesting[0]) if link[3] >= 0):
+            continue  # no room inside as tall as half the box: squared paper's grid, which the line search takes out
+        inside = np.count_nonzero(mask[y + b : y + h - b, x + b : x + w - b])
+        boxes.append((k, x, y, w, h, b, inside >= 0.01 * (w - 2 * b) * (h - 2 * b)))
+    heights = [h for *_, h, _, written in boxes if written]
+    if not heights:
+        return mask
+    tall = float(np.median(heights))
+    out = mask.copy()
+    for k, x, y, w, h, b, _ in boxes:
+        if 0.75 * tall <= h <= 1.33 * tall:
+            piece = labels[y : y + h, x : x + w] == k
+            rows, cols = piece.mean(axis=1), piece.mean(axis=0)
+            rim = np.zeros((h, w), np.uint8)
+            # Each side as thick as it is inked nearly all along (a thick or blurred line), at least the band.
+            rim[: max(b, _leading(rows))] = rim[h - max(b, _leading(rows[::-1])) :] = 1
+            rim[:, : max(b, _leading(cols))] = rim[:, w - max(b, _leading(cols[::-1])) :] = 1
+            rim[:, piece[b : h - b].mean(axis=0) >= 0.95] = 1  # dividers run from the top side to the bottom
+            out[y : y + h, x : x + w][piece & (cv2.dilate(rim, np.ones((3, 3), np.uint8)) > 0)] = 0
+    return out
+
+
+def _leading(coverage: np.ndarray) -> int:
+    """How many rows (or columns) from a box's edge in, up to a quarter of it, are inked at least 80% across."""
+    inked = coverage[: len(coverage) // 4] >= 0.8
+    return int(inked.argmin()) if not inked.all() else len(inked)
 
 
 def _far_from(mask: np.ndarray, strokes: np.ndarray) -> bool:

@@ -10,7 +10,6 @@ from digitcore.paper import SHADOW, to_coarse, paper_surface, percentiles, rim_p
 
 SHEET_CONTRAST = 25  # grey levels between a sheet and the desk it lies on
 SAME_COLOUR = 0.015  # chromaticities (r, g, b over their sum) this close (summed) are one paper's, in light or shade
-SHADE = (SHADOW, 0.85)  # a shadow leaves paper this share of its brightness: a black desk is darker, no shadow fainter
 
 
 def rim_differs(grey: np.ndarray) -> bool:
@@ -102,10 +101,10 @@ def written_on(step: np.ndarray, filled: np.ndarray) -> bool:
     return np.count_nonzero(step[inside > 0] >= SHEET_CONTRAST / 2) >= 0.002 * step.size
 
 
-def in_shadow(colour: np.ndarray, sheet: np.ndarray) -> bool:
-    """Whether what lies around a sheet found in the grey picture is the same paper in shadow, not a desk: the
-    same colour, a third to most of as bright (or the sheet itself is the shadow). A hand or a phone casts a
-    shadow with a straight edge across a page as often as a page has a desk beside it; the colour tells them apart.
+def same_paper(colour: np.ndarray, sheet: np.ndarray) -> bool:
+    """Whether what lies around a sheet found in the grey picture is the sheet's own paper, not a desk: the same
+    colour, at least SHADOW as bright. In grey, a shadow's straight edge across a page (a hand, the phone), or a
+    printed box on a form, looks like the edge of a note on a desk; a desk differs in colour, or is far darker.
     colour: the picture, (H, W, 3 or 4) uint8 at any size; sheet: its uint8 mask at the working size."""
     mask = to_coarse(sheet)
     # Sampled, not averaged: medians of a few hundred pixels need no smoothing, and this is 30 times quicker.
@@ -117,8 +116,7 @@ def in_shadow(colour: np.ndarray, sheet: np.ndarray) -> bool:
         return False
     lit, shaded = np.median(rgb[inside], axis=0), np.median(rgb[around], axis=0)
     chroma = float(np.abs(lit / lit.sum() - shaded / shaded.sum()).sum())
-    ratio = float(min(lit.sum(), shaded.sum()) / max(lit.sum(), shaded.sum()))
-    return chroma < SAME_COLOUR and SHADE[0] <= ratio <= SHADE[1]
+    return bool(chroma < SAME_COLOUR and min(lit.sum(), shaded.sum()) >= SHADOW * max(lit.sum(), shaded.sum()))
 
 
 def paper_beyond(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:

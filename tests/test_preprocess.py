@@ -6,7 +6,7 @@ import pytest
 from conftest import FIXTURES, dark_on_light
 from digitcore.images import InvalidImage, read_image, to_uint8
 from digitcore.ink import components, find_ink, smooth_blocks, to_grey
-from digitcore.sheet import in_shadow
+from digitcore.sheet import same_paper
 from digitcore.preprocess import BOX, CENTRE, bridge_pen_lifts, center_in_field, stroke_width, to_model_input
 
 
@@ -351,15 +351,54 @@ def test_a_fat_marker_running_off_the_canvas_is_not_taken_for_a_shadow(recognize
 
 
 def test_a_page_in_shadow_is_told_from_a_sheet_on_a_desk_by_its_colour():
-    """in_shadow: around the lit part, the same paper darker is a shadow; a wooden or a black desk is not."""
+    """same_paper: around the lit part, the same paper in shadow or in full light is the page; a wooden, a black
+    or a white desk is not."""
     sheet = np.zeros((192, 256), np.uint8)
     sheet[:, :150] = 1
-    for around, shadow in (((149, 144, 130), True), ((100, 70, 45), False), ((30, 28, 26), False),
-                           ((238, 236, 230), False)):
+    for around, same in (((149, 144, 130), True), ((240, 232, 210), True), ((100, 70, 45), False),
+                         ((30, 28, 26), False), ((238, 236, 230), False)):
         scene = np.empty((384, 512, 3), np.uint8)
         scene[:] = around
         scene[:, :300] = (240, 232, 210)
-        assert in_shadow(scene, sheet) is shadow, around
+        assert same_paper(scene, sheet) is same, around
+
+
+def form_row(digits: list[np.ndarray], shared_sides: bool, seed: int) -> np.ndarray:
+    """(500, 900) uint8: MNIST digits written dark in a row of printed boxes (a form's field), the boxes sharing
+    their sides or apart, with sensor noise."""
+    page = np.full((500, 900), 235, np.float32)
+    side = 150
+    left = 450 - len(digits) * side // 2
+    for k, digit in enumerate(digits):
+        big = cv2.resize(digit, (side, side), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255
+        page[180:330, left + k * side : left + (k + 1) * side] -= 200 * big
+        inset = 0 if shared_sides else 8
+        cv2.rectangle(page, (left + k * side + inset, 170), (left + (k + 1) * side - inset, 330), 90, 2, cv2.LINE_AA)
+    page += np.random.default_rng(seed).normal(0, 3, page.shape)
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("shared_sides", [True, False])
+def test_digits_written_in_the_boxes_of_a_form_are_read_without_the_boxes(mnist_sample, recognizer, shared_sides):
+    """A form's row of boxes, one digit in each, some digits touching a box: the boxes' sides and dividers are not
+    writing. Before, the row read "81615121" (dividers as 1s) or "not a digit" (a box and its digit as one piece)."""
+    x, y = mnist_sample
+    for seed in range(4):
+        labels = [int(v) for v in np.random.default_rng(seed).integers(10, size=4)]
+        digits = [x[np.flatnonzero(y == d)[seed]] for d in labels]
+        assert recognizer.read(form_row(digits, shared_sides, seed)).number == "".join(map(str, labels))
+        one = form_row(digits[:1], shared_sides, seed)  # a single box: the page's one-digit answer
+        assert recognizer.predict(one).label == labels[0]
+
+
+def test_an_empty_square_alone_is_kept_as_ink():
+    """Only boxes with writing in them, or as tall as one that has, are taken out: a square drawn alone may be a 0."""
+    page = np.full((400, 400), 255, np.uint8)
+    cv2.rectangle(page, (120, 100), (280, 300), 0, 6)
+    ink = find_ink(page)
+    assert ink is not None
+    _, _, w, h = ink.box_in_picture(0, 0, ink.strength.shape[1], ink.strength.shape[0])
+    assert w >= 155 and h >= 195, (w, h)  # the whole square, in the picture's pixels
 
 
 def test_fat_marker_strokes_are_thinned_to_mnist_width():

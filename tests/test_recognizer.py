@@ -154,6 +154,14 @@ def test_a_photo_with_a_shadow_across_it_is_read(recognizer, path):
     assert recognizer.read(image).number == path.stem.rsplit("label", 1)[1]
 
 
+@pytest.mark.parametrize("path", sorted((FIXTURES / "box").glob("*.jpg")), ids=lambda p: p.stem)
+def test_a_digit_written_in_a_printed_box_is_read(recognizer, path):
+    """benchmarks.wild's box kind (seed 0): a digit in a form's field, the box's sides 1-3 px, grey or blue. The
+    box and the digit were one piece ("not a digit"), or the box's sides were read beside the digit."""
+    image = np.asarray(Image.open(path).convert("RGB"))
+    assert recognizer.read(image).number == path.stem.rsplit("label", 1)[1]
+
+
 @pytest.mark.parametrize("path", sorted((FIXTURES / "tall").glob("*.*")), ids=lambda p: p.stem)
 def test_fine_pen_digits_that_fill_the_picture_are_read_on_the_page(recognizer, path):
     """A fine pen's 1 or 7 filling most of the picture (benchmarks.wild's pen drawing, 1-4% pens, 60-95% of the
