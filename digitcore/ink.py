@@ -209,7 +209,7 @@ def _without_boxes(mask: np.ndarray) -> np.ndarray:
     side of its bounding box and hollow loses its sides and the upright dividers of a row of boxes. A box counts
     when something is written inside it or inside another box as tall: an empty square alone may be a 0."""
     count, labels, stats, _ = components(mask)
-    boxes = []  # (label, x, y, w, h, rim width, whether something is written inside)
+    boxes = []  # (label, x, y, h, its sides and dividers, whether something is written inside)
     for k in np.flatnonzero(np.minimum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) >= 16) + 1:
         x, y, w, h = (int(v) for v in stats[k, :4])
         piece = labels[y : y + h, x : x + w] == k
@@ -220,23 +220,24 @@ def _without_boxes(mask: np.ndarray) -> np.ndarray:
         contours, nesting = cv2.findContours(piece.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
         if not any(cv2.boundingRect(c)[3] >= 0.5 * h for c, link in zip(contours, nesting[0]) if link[3] >= 0):
             continue  # no room inside as tall as half the box: squared paper's grid, which the line search takes out
-        inside = np.count_nonzero(mask[y + b : y + h - b, x + b : x + w - b])
-        boxes.append((k, x, y, w, h, b, inside >= 0.01 * (w - 2 * b) * (h - 2 * b)))
+        rows, cols = piece.mean(axis=1), piece.mean(axis=0)
+        rim = np.zeros((h, w), np.uint8)
+        # Each side as thick as it is inked nearly all along (a thick or blurred line), at least the band.
+        rim[: max(b, _leading(rows))] = rim[h - max(b, _leading(rows[::-1])) :] = 1
+        rim[:, : max(b, _leading(cols))] = rim[:, w - max(b, _leading(cols[::-1])) :] = 1
+        rim[:, piece[b : h - b].mean(axis=0) >= 0.95] = 1  # dividers run from the top side to the bottom
+        rim = cv2.dilate(rim, np.ones((3, 3), np.uint8)) > 0
+        written = np.count_nonzero(mask[y : y + h, x : x + w][~rim]) >= 0.01 * (w - 2 * b) * (h - 2 * b)
+        boxes.append((k, x, y, h, rim, written))
     heights = [h for *_, h, _, written in boxes if written]
     if not heights:
         return mask
     tall = float(np.median(heights))
     out = mask.copy()
-    for k, x, y, w, h, b, _ in boxes:
+    for k, x, y, h, rim, _ in boxes:
         if 0.75 * tall <= h <= 1.33 * tall:
-            piece = labels[y : y + h, x : x + w] == k
-            rows, cols = piece.mean(axis=1), piece.mean(axis=0)
-            rim = np.zeros((h, w), np.uint8)
-            # Each side as thick as it is inked nearly all along (a thick or blurred line), at least the band.
-            rim[: max(b, _leading(rows))] = rim[h - max(b, _leading(rows[::-1])) :] = 1
-            rim[:, : max(b, _leading(cols))] = rim[:, w - max(b, _leading(cols[::-1])) :] = 1
-            rim[:, piece[b : h - b].mean(axis=0) >= 0.95] = 1  # dividers run from the top side to the bottom
-            out[y : y + h, x : x + w][piece & (cv2.dilate(rim, np.ones((3, 3), np.uint8)) > 0)] = 0
+            region = out[y : y + h, x : x + rim.shape[1]]
+            region[(labels[y : y + h, x : x + rim.shape[1]] == k) & rim] = 0
     return out
 
 
