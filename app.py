@@ -30,7 +30,7 @@ from digitcore.store import (  # noqa: E402
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 EXAMPLE_PICTURES = [
     "three_photo.jpg", "number_photo.jpg", "seven_sketch.png", "two_pen.jpg", "marker_fat_photo.jpg", "faint_pencil.jpg",
-    "ruled_digit.jpg", "sticky_note_desk.jpg", "blank_paper.jpg",
+    "ruled_digit.jpg", "sticky_note_desk.jpg", "form_in_shadow.jpg", "blank_paper.jpg",
 ]  # examples/make_examples.py
 NO_DIGIT = "no digit found"
 MAX_FILE_SIZE = "10mb"

@@ -18,6 +18,8 @@ MNIST = HERE.parent.parent / "shared" / "data" / "mnist.npz"
 THREE = 18  # index in MNIST's test split of the 3 used for the photo (the first 3 in the split)
 INK_DIGITS = {"marker_fat_photo.jpg": 1, "faint_pencil.jpg": 0, "ruled_digit.jpg": 4, "sticky_note_desk.jpg": 7}
 NOTE_SEED = 3  # where the note lies and how it is turned
+FORM_DIGITS = (2, 7, 0, 15)  # indices in MNIST's test split of the digits written in the form's boxes: 1, 9, 7, 5
+SHADOW_SEED = 1  # where the shadow over the form falls
 # indices in MNIST's test split: test digits 1, 0, 4 and 7 are a 2, a 7, a 4 and a 9
 
 
@@ -68,7 +70,7 @@ def number_photo(text: str, rng: np.random.Generator) -> np.ndarray:
 
 
 def ink_examples(x_test: np.ndarray) -> dict[str, np.ndarray]:
-    """The four harder pictures of issue 10, RGB uint8, drawn with the benchmark's own renderers."""
+    """The harder pictures of issue 10, RGB uint8, drawn with the benchmark's own renderers."""
     sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere: benchmarks/ sits beside examples/
     from benchmarks import render
 
@@ -94,6 +96,16 @@ def ink_examples(x_test: np.ndarray) -> dict[str, np.ndarray]:
     note = render.compose(np.float32([252, 236, 130]), [(render.place(ink, (300, 300), rng, margin=0.15), (20, 20, 25))])
     scene = render.sheet_on_desk(note, (540, 720), 0.33, np.random.default_rng(NOTE_SEED))  # the note wholly in view
     pictures["sticky_note_desk.jpg"] = render.camera(scene * light((540, 720)), rng)
+    # A number in a form's row of printed boxes, the phone's shadow over its right half.
+    boxes, digits = np.zeros((420, 760), np.float32), np.zeros((420, 760), np.float32)
+    for k, i in enumerate(FORM_DIGITS):
+        cv2.rectangle(boxes, (110 + 135 * k, 140), (110 + 135 * (k + 1), 275), 1.0, 2, cv2.LINE_AA)
+        ink = render.crop(render.mnist_strokes(x_test[i], 96, 9))
+        top, left = 207 - ink.shape[0] // 2, 177 + 135 * k - ink.shape[1] // 2
+        digits[top : top + ink.shape[0], left : left + ink.shape[1]] = ink
+    layers = [(boxes, (90, 90, 95)), (digits, (30, 50, 160))]
+    shadow = render.cast_shadow((420, 760), np.random.default_rng(SHADOW_SEED))
+    pictures["form_in_shadow.jpg"] = render.camera(render.compose(np.float32([246, 240, 226]), layers) * light((420, 760)) * shadow, rng)
     return pictures
 
 

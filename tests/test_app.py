@@ -112,6 +112,13 @@ def test_a_number_shows_large_with_a_box_and_an_input_per_digit():
     assert all(image.shape == (28 * app.SHOWN_SCALE,) * 2 for image, _ in page["pieces"])
 
 
+def test_the_form_example_reads_its_number_in_the_boxes_under_the_shadow():
+    """examples/form_in_shadow.jpg: "1975" in a form's row of boxes, the phone's shadow over half of it."""
+    page = shown(app.recognize(str(EXAMPLES / "form_in_shadow.jpg")))
+    assert page["number"] == "1975"
+    assert len(page["boxes"][1]) == 4  # a box on each digit, none on the form's boxes
+
+
 def test_every_example_in_the_app_exists():
     assert app.EXAMPLE_PICTURES and all((EXAMPLES / name).is_file() for name in app.EXAMPLE_PICTURES)
 
