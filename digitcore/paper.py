@@ -1,5 +1,6 @@
-"""The paper a picture's ink lies on: its grey level and uneven light (a gradient, a vignette), its own noise,
-and which side of it the ink lies. Pure numpy/OpenCV; digitcore.ink subtracts what this finds.
+"""The paper a picture's ink lies on: its grey level and uneven light (a gradient, a vignette, a shadow cast
+across it), its own noise, and which side of it the ink lies. Pure numpy/OpenCV; digitcore.ink subtracts what
+this finds.
 """
 from __future__ import annotations
 
