@@ -28,8 +28,8 @@ from PIL import Image
 
 # The renderers are shared with the wild-pictures benchmark; imported here only, so moving them is one edit.
 from benchmarks.render import (
-    MAX_SKETCH_STROKE, Digits, camera, compose as paint_layers, crop, hershey_glyph, lighting, mnist_ink, mnist_strokes, paper_tint,
-    pen_colour, photo_size, photograph, pick_digit, place, sketchpad, slant,
+    MAX_SKETCH_STROKE, Digits, crop, hershey_glyph, mnist_ink, mnist_strokes, photo_size, photograph, photograph_form,
+    pick_digit, place, sketchpad, slant,
 )
 from benchmarks.wild import (
     DEFAULT_DATA, add_set_options, check_set_options, load_recognizer, make_empty, mnist_test, sklearn_digits,
@@ -160,9 +160,7 @@ def make_form(rng: np.random.Generator, digits: Digits) -> Item:
         x0 = x + (side - g.shape[1]) // 2 + int(rng.uniform(-0.05, 0.05) * side)
         y0, x0 = int(np.clip(y0, top + 1, top + side - 1 - g.shape[0])), int(np.clip(x0, x + 1, x + side - 1 - g.shape[1]))
         np.maximum(ink[y0 : y0 + g.shape[0], x0 : x0 + g.shape[1]], g, out=ink[y0 : y0 + g.shape[0], x0 : x0 + g.shape[1]])
-    printed = (60.0, 60.0, 60.0) if rng.random() < 0.5 else (90.0, 120.0, 200.0)
-    scene = paint_layers(paper_tint(rng), [(boxes, np.array(printed)), (ink, pen_colour(rng))])
-    return camera(scene * lighting((h, w), rng), rng), "".join(map(str, labels)), source
+    return photograph_form(ink, boxes, rng), "".join(map(str, labels)), source
 
 
 MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {

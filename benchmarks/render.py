@@ -226,6 +226,14 @@ def lighting(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     return (1 - drop * field)[..., None]
 
 
+def photograph_form(ink: np.ndarray, boxes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """RGB uint8 photo of writing (opacity 0-1) in printed boxes (opacity 0-1), the boxes grey or blue, on tinted,
+    unevenly lit paper."""
+    printed = np.float32([60, 60, 60]) if rng.random() < 0.5 else np.float32([90, 120, 200])
+    scene = compose(paper_tint(rng), [(boxes, printed), (ink, pen_colour(rng))])
+    return camera(scene * lighting(ink.shape, rng), rng)
+
+
 def cast_shadow(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """(H, W, 1) float32 light left by a shadow cast from beyond the frame (a hand, the phone): a straight edge
     across the picture or a round one from a side, half each, sharp to soft, darkening the paper by 25-50%."""

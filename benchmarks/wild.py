@@ -40,7 +40,7 @@ from PIL import Image
 
 from benchmarks.render import (
     MAX_SKETCH_STROKE, Digits, Item, camera, compose, hershey_glyph, holes, lighting, mnist_ink, mnist_strokes,
-    desk, paper_tint, pen_colour, photo_size, photograph, pick_digit, place, ruling, sheet_on_desk, sketchpad, slant,
+    desk, paper_tint, pen_colour, photo_size, photograph, photograph_form, pick_digit, place, ruling, sheet_on_desk, sketchpad, slant,
 )
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the table
@@ -259,9 +259,7 @@ def make_box(rng: np.random.Generator, digits: Digits) -> Item:
     box = np.zeros_like(ink)
     cv2.rectangle(box, (max(0, xs.min() - pad), max(0, ys.min() - pad)),
                   (min(w - 1, xs.max() + pad), min(h - 1, ys.max() + pad)), 1.0, int(rng.integers(1, 4)), cv2.LINE_AA)
-    printed = (60.0, 60.0, 60.0) if rng.random() < 0.5 else (90.0, 120.0, 200.0)
-    scene = compose(paper_tint(rng), [(box, np.array(printed)), (ink, pen_colour(rng))])
-    return camera(scene * lighting((h, w), rng), rng), label
+    return photograph_form(ink, box, rng), label
 
 
 def ruled_page(rng: np.random.Generator, digits: Digits, shape: tuple[int, int], tall: float, squared: float,

@@ -15,6 +15,7 @@ import numpy as np
 
 from digitcore.images import to_uint8
 from digitcore.paper import MIN_CONTRAST, background, ink_is_dark, paper_noise, percentiles, rim_percentiles
+from digitcore.shapes import holes
 from digitcore.sheet import find_sheet, paper_beyond, rim_differs, same_paper
 
 WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stroke, and everything after is cheap
@@ -217,8 +218,7 @@ def _without_boxes(mask: np.ndarray) -> np.ndarray:
         sides = (piece[:b].any(axis=0), piece[-b:].any(axis=0), piece[:, :b].any(axis=1), piece[:, -b:].any(axis=1))
         if min(side.mean() for side in sides) < BOX_SIDE or piece[b:-b, b:-b].mean() > 0.7:
             continue  # open somewhere, or a solid blob
-        contours, nesting = cv2.findContours(piece.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-        if not any(cv2.boundingRect(c)[3] >= 0.5 * h for c, link in zip(contours, nesting[0]) if link[3] >= 0):
+        if not any(cv2.boundingRect(c)[3] >= 0.5 * h for c in holes(piece)):
             continue  # no room inside as tall as half the box: squared paper's grid, which the line search takes out
         rows, cols = piece.mean(axis=1), piece.mean(axis=0)
         rim = np.zeros((h, w), np.uint8)

@@ -27,7 +27,7 @@ import numpy as np
 
 from digitcore.ink import components
 from digitcore.preprocess import stroke_width
-from digitcore.shapes import LINE_LIKE, straightness
+from digitcore.shapes import LINE_LIKE, holes, straightness
 
 Box = tuple[int, int, int, int]  # x, y, w, h in the ink map's pixels
 Piece = tuple[np.ndarray, Box]  # (h, w) float32 soft ink of one digit, and where it sits in the map
@@ -370,12 +370,8 @@ def to_cut(ink: np.ndarray, masks: list[np.ndarray], height: float, score: Score
 def one_loop(mask: np.ndarray, wide: float = LOOP, big: float = LOOP_AREA) -> bool:
     """Whether the piece is one round shape: a hole spanning most of its width and filling much of its box (a
     0, a face), so no seam can pass between two digits in it. Two touching digits close smaller holes."""
-    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return False
     _, _, w, h = cv2.boundingRect(mask.astype(np.uint8))
-    holes = [c for c, (*_, parent) in zip(contours, hierarchy[0]) if parent >= 0]
-    return any(cv2.boundingRect(c)[2] >= wide * w and cv2.contourArea(c) >= big * w * h for c in holes)
+    return any(cv2.boundingRect(c)[2] >= wide * w and cv2.contourArea(c) >= big * w * h for c in holes(mask))
 
 
 def candidates(ink: np.ndarray, mask: np.ndarray, cuts: list[np.ndarray], height: float) -> dict[tuple[int, int], np.ndarray]:

@@ -131,5 +131,10 @@ def question_mark(ink: np.ndarray) -> bool:
 
 def encloses(mask: np.ndarray) -> bool:
     """Whether a (H, W) uint8 mask of one piece of ink goes round a hole (a loop of a 0, 6, 8 or 9)."""
-    _, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    return hierarchy is not None and bool((hierarchy[0][:, 3] >= 0).any())
+    return bool(holes(mask))
+
+
+def holes(mask: np.ndarray) -> list[np.ndarray]:
+    """The outlines (OpenCV contours) of the holes in a (H, W) mask: the paper its ink goes round."""
+    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    return [] if hierarchy is None else [c for c, link in zip(contours, hierarchy[0]) if link[3] >= 0]
