@@ -1,6 +1,6 @@
 """The "numbers" benchmark: how digitcore reads a line of handwritten digits.
 
-Six kinds of picture are generated in memory with a fixed seed, from MNIST's *test* split, OpenCV's
+Seven kinds of picture are generated in memory with a fixed seed, from MNIST's *test* split, OpenCV's
 Hershey fonts and scikit-learn's 8x8 digits (one source per number, like one writer), each drawn as a
 sketchpad value (transparent or white RGBA) or photographed on paper:
   gaps        2-6 digits with gaps between them
@@ -9,6 +9,7 @@ sketchpad value (transparent or white RGBA) or photographed on paper:
   single      one digit
   blank       no ink: blank canvases and paper (the answer is "no number")
   form        2-6 digits in a form's row of printed boxes, one to a box, photographed
+  underlined  2-6 digits with gaps and a line drawn under the number by the same pen, apart from it or touching it
 Whole strings are scored through Recognizer.read and, side by side, through Recognizer.predict (one digit
 per picture, today's page).
 
@@ -29,7 +30,7 @@ from PIL import Image
 # The renderers are shared with the wild-pictures benchmark; imported here only, so moving them is one edit.
 from benchmarks.render import (
     MAX_SKETCH_STROKE, Digits, crop, hershey_glyph, mnist_ink, mnist_strokes, photo_size, photograph, photograph_form,
-    pick_digit, place, sketchpad, slant,
+    pick_digit, place, sketchpad, slant, underline,
 )
 from benchmarks.wild import (
     DEFAULT_DATA, add_set_options, check_set_options, load_recognizer, make_empty, mnist_test, sklearn_digits,
@@ -37,7 +38,7 @@ from benchmarks.wild import (
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-KINDS = ("gaps", "touching", "two-stroke", "single", "blank", "form")
+KINDS = ("gaps", "touching", "two-stroke", "single", "blank", "form", "underlined")
 TWO_STROKE_FAVOURITES = (4, 5, 7)  # the digits people most often write in two strokes: half the cut digits
 SOURCES = ("mnist", "hershey", "sklearn")  # where a number's digits come from: one writer per number
 Item = tuple[np.ndarray, "str | None", str]  # (picture, expected number or None for no number, source)
@@ -103,9 +104,10 @@ def compose(glyphs: list[np.ndarray], gaps: list[float], rng: np.random.Generato
 
 
 def make_number(rng: np.random.Generator, digits: Digits, count: int, gap: tuple[float, float],
-                cut: bool = False) -> Item:
+                cut: bool = False, underlined: bool = False) -> Item:
     """A picture of a number of `count` digits, gaps drawn from `gap` (of the digit height), one digit in two
-    strokes when cut; a sketchpad value (transparent or white) or a photo, a third each."""
+    strokes when cut, a line drawn under it when underlined; a sketchpad value (transparent or white) or a photo,
+    a third each."""
     medium = ("transparent", "white", "photo")[rng.integers(3)]
     source = SOURCES[rng.integers(3)]
     labels = [int(d) for d in rng.integers(10, size=count)]
@@ -129,6 +131,8 @@ def make_number(rng: np.random.Generator, digits: Digits, count: int, gap: tuple
             ink = split if split is not None else ink
         glyphs.append(ink)
     line = compose(glyphs, [rng.uniform(*gap) * height for _ in labels[1:]], rng)
+    if underlined:
+        line = underline(line, rng)
     line = slant(line, rng.uniform(-5, 5), rng.uniform(-0.2, 0.2))
     layer = place(line, (h, w), rng, margin=0.04)
     picture = photograph(layer, rng) if medium == "photo" else sketchpad(layer, transparent=medium == "transparent")
@@ -170,6 +174,7 @@ MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
     "single": lambda rng, d: make_number(rng, d, 1, (0, 0)),
     "blank": lambda rng, d: (make_empty(rng, d)[0], None, "blank"),
     "form": make_form,
+    "underlined": lambda rng, d: make_number(rng, d, int(rng.integers(2, 7)), (0.12, 0.5), underlined=True),
 }
 
 

@@ -1,6 +1,6 @@
 """The "wild pictures" benchmark: how digitcore reads what users actually hand it.
 
-Twelve kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
+Thirteen kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
   sketch  a Gradio sketchpad value: black strokes on a transparent or opaque white RGBA canvas
   photo   a phone photo of ink on tinted, unevenly lit paper: noisy, blurred, JPEG-compressed
   scan    handwriting from other sources: MNIST on a large white page, scikit-learn's 8x8 digits
@@ -17,6 +17,8 @@ Twelve kinds of picture are generated in memory with a fixed seed (only MNIST's 
           or round edge, sharp or soft, 25-50% darker
   box     a photo of a digit written in a printed box, a form's field: its sides 1-3 px, grey or blue, 10-40% of
           the digit's height away from it
+  underline  a digit with a line drawn under it in the same pen (to set a 6 apart from a 9, or for emphasis),
+          1.1-1.8 times its width, a little tilted and bowed, apart from it or touching; sketched or photographed
 The renderers are in benchmarks/render.py.
 Each kind is scored through Recognizer.predict (one digit, /predict: the "digitcore" column), through
 Recognizer.read (the number the page shows: "page") and, side by side, through the original approach
@@ -39,13 +41,13 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.render import (
-    MAX_SKETCH_STROKE, Digits, Item, camera, compose, hershey_glyph, holes, lighting, mnist_ink, mnist_strokes,
-    desk, paper_tint, pen_colour, photo_size, photograph, photograph_form, pick_digit, place, ruling, sheet_on_desk, sketchpad, slant,
+    MAX_SKETCH_STROKE, Digits, Item, camera, compose, crop, hershey_glyph, holes, lighting, mnist_ink, mnist_strokes,
+    desk, paper_tint, pen_colour, photo_size, photograph, photograph_form, pick_digit, place, ruling, sheet_on_desk, sketchpad, slant, underline,
 )
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the table
 
-KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight", "askew", "shadow", "box")
+KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight", "askew", "shadow", "box", "underline")
 # Pen widths as fractions of the digit's height; the pen kind's picture i uses band i % 6.
 PEN_BANDS = ((0.01, 0.05), (0.05, 0.10), (0.10, 0.15), (0.15, 0.20), (0.20, 0.25), (0.25, 0.30))
 NOTE_TINTS = ((252, 236, 130), (250, 190, 200), (180, 225, 250), (245, 245, 240), (246, 237, 214))
@@ -262,6 +264,18 @@ def make_box(rng: np.random.Generator, digits: Digits) -> Item:
     return photograph_form(ink, box, rng), label
 
 
+def make_underline(rng: np.random.Generator, digits: Digits) -> Item:
+    """A digit with a line drawn under it by the same pen: on a sketchpad (RGBA) or photographed (RGB), half each."""
+    sketch = rng.random() < 0.5
+    h, w = (int(rng.integers(400, 801)), int(rng.integers(400, 801))) if sketch else photo_size(rng)
+    height = rng.uniform(0.2, 0.55) * min(h, w)
+    label, ink = any_digit(rng, digits, height, (0.04, 0.12))
+    layer = underline(crop(slant(ink, rng.uniform(-10, 10), 0.0)), rng)
+    if sketch:
+        return sketchpad(place(layer, (h, w), rng), transparent=rng.random() < 0.5), label
+    return photograph(place(layer, (h, w), rng, margin=0.05), rng), label
+
+
 def ruled_page(rng: np.random.Generator, digits: Digits, shape: tuple[int, int], tall: float, squared: float,
                margin: float) -> tuple[np.ndarray, int]:
     """float32 (H, W, 3) paper, squared with that chance, else lined (blue or grey lines), and its digit's label:
@@ -306,6 +320,7 @@ MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
     "askew": make_askew,
     "shadow": lambda rng, digits: make_photo(rng, digits, shadow=True),
     "box": make_box,
+    "underline": make_underline,
 }
 
 
