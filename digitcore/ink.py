@@ -1,5 +1,6 @@
-"""Find the ink of any picture: what is writing, apart from the paper, its light and texture, ruled lines,
-the page's edge and the desk around a note. Picture in, soft ink map (light ink on dark) out.
+"""Find the ink of any picture: what is writing, apart from the paper, its light and texture, ruled lines, a
+form's boxes, a line drawn under the writing, the page's edge and the desk around a note. Picture in, soft ink
+map (light ink on dark) out.
 
 The paper is estimated from where the ink is not (digitcore.paper), so a stroke of any width stays ink, and a
 note on a desk is read on its own paper (digitcore.sheet); weak ink is kept where it joins strong ink
@@ -37,6 +38,14 @@ FRAME_BAND = 0.08  # ink running out of the frame and no further in than this (o
 BAND_SHARE = 0.9  # ... nor is ink running out of it with this share of its strong pixels that far in
 BLOCK = 3  # a picture whose rows and columns all come in runs this long or longer is an enlarged tiny one
 BOX_SIDE = 0.9  # a piece whose bounding box is inked along this share of each side is a box round the writing
+UNDERLINE_FOOT = 0.4  # a line one digit meets only this near its left (of its width) may be a 2's base, and is
+UNDERLINE_PAST = 0.12  # ... an underline only when it runs on past the digit at both ends by this (of its width) and
+# by a stroke's width: the base of a 2, printed or written, runs a little past the rest of the 2
+UNDERLINE_NUMBER = 1.5  # writing this much wider than tall over a line is a number, not a 2 over its base
+UNDERLINE_GAP = 7  # px: gaps along an underline this short are closed before it is measured
+UNDERLINE_SMALL = 32  # px: writing less tall (an MNIST digit, 20 px) is too coarse to tell an underline from a 2's base
+UNDERLINE_TILT = 12.0  # degrees: an underline is drawn level within this, and bows by at most
+UNDERLINE_BOW = 0.03  # ... this much of its length
 
 
 @dataclass(frozen=True)
@@ -185,6 +194,7 @@ def _ink_on(grey: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, tup
     keep = _digit_components(mask, ink > threshold)
     if keep is None:
         return None
+    keep = _without_underline(keep)
     # Only the digit's box matters from here on (with a pixel of margin for the anti-aliased rim).
     x, y, w, h = cv2.boundingRect(keep)
     top, left = max(y - 1, 0), max(x - 1, 0)
@@ -245,6 +255,79 @@ def _leading(coverage: np.ndarray) -> int:
     """How many rows (or columns) from a box's edge in, up to a quarter of it, are inked at least 80% across."""
     inked = coverage[: len(coverage) // 4] >= 0.8
     return int(inked.argmin()) if not inked.all() else len(inked)
+
+
+def _without_underline(keep: np.ndarray) -> np.ndarray:
+    """The writing without a line drawn under it (to set a 6 apart from a 9, or a number apart): a thin, nearly
+    level, straight stroke along the bottom of every column of the writing, running on past the rest at both
+    ends by half a stroke's width; by UNDERLINE_PAST of the rest's width and a stroke's width when that is one
+    digit meeting the line at its left, as a 2 meets its base."""
+    x, y, w, h = cv2.boundingRect(keep)
+    if w < 8 or h < UNDERLINE_SMALL:
+        return keep
+    box = keep[y : y + h, x : x + w] > 0
+    found = _line_along_bottom(keep[y : y + h, x : x + w])
+    if found is None:
+        return keep
+    line, pen = found
+    rest = box & ~line
+    if pen > 0.25 * h or w < 4 * pen or not rest.any():
+        return keep
+    ys, xs = np.nonzero(rest)
+    if ys.max() - ys.min() < 2 * pen:
+        return keep  # the rest is a sliver of the line's rim: the line is the writing (a dash, a lying 1)
+    # Where the rest meets the line: a 2's diagonal meets its base at the 2's left, what stands on an underline
+    # (the bottom of a 6's loop, a 4's stem) further in.
+    meets = np.flatnonzero((rest & cv2.dilate(line.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)).any(axis=0))
+    width = xs.max() - xs.min() + 1
+    alone = width < UNDERLINE_NUMBER * (ys.max() - ys.min() + 1)  # one digit over the line, not a number
+    foot = max(UNDERLINE_FOOT * width, 1.5 * pen)  # a fat pen's diagonal meets the base over more of it
+    base_of_a_2 = alone and len(meets) > 0 and meets[-1] - xs.min() < foot
+    if min(xs.min(), w - 1 - xs.max()) < (max(UNDERLINE_PAST * width, pen) if base_of_a_2 else max(2.0, pen / 2)):
+        return keep
+    out = keep.copy()
+    out[y : y + h, x : x + w][line] = 0
+    return out
+
+
+def _line_along_bottom(writing: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """(bool mask of the line, its pen's width) when the lowest ink of every column of the writing (a uint8 mask
+    cropped to it) lies along one straight, nearly level line; else None."""
+    h, w = writing.shape
+    # Gaps along the line closed: a pen skipping, or a long line the level line search took out in steps.
+    joined = cv2.morphologyEx(writing, cv2.MORPH_CLOSE, np.ones((1, UNDERLINE_GAP), np.uint8)) > 0
+    if not joined.any(axis=0).all():
+        return None  # a column without ink: nothing runs under all of the writing
+    bottom = h - 1 - joined[::-1].argmax(axis=0)  # the lowest ink of each column
+    k = w // 20
+    low, high = np.partition(bottom, (k, w - 1 - k))[[k, w - 1 - k]]
+    if high - low > 0.2 * w + 2 or np.mean(np.abs(np.diff(bottom)) <= 2) < 0.9:
+        return None  # the bottom edge is not level, or it jumps: no line under it (nearly every digit: 20 us)
+    rows, cols = np.arange(h)[:, None], np.arange(w)
+    top = np.where(~joined & (rows < bottom), rows, -1).max(axis=0) + 1  # where each column's lowest run starts
+    run = bottom - top + 1
+    cap = int(np.median(run))  # a pen's round ends curve up: the line is fitted without them
+    middle = cols[cap : w - cap]
+    if len(middle) < 8:
+        return None
+    level = np.polyfit(middle, bottom[middle], 2)
+    inline = np.abs(bottom - np.polyval(level, cols)) <= max(2, cap / 4)  # a stroke may cross the line and hang below it
+    if inline[middle].mean() < 0.9:
+        return None
+    along = middle[inline[middle]]
+    level = np.polyfit(along, bottom[along], 2)
+    length = along[-1] - along[0]
+    tilt = abs(np.polyval(level, along[-1]) - np.polyval(level, along[0])) / max(length, 1)
+    if tilt > math.tan(math.radians(UNDERLINE_TILT)) or abs(level[0]) * (length / 2) ** 2 > UNDERLINE_BOW * length:
+        return None
+    edge = np.polyval(level, cols)
+    pen = float(np.percentile(run[along], 20))  # what stands on the line lengthens its runs: most may be inked above it
+    # The line is each column's lowest run, or its pen's width of it where a stroke stands on it; not where a stroke
+    # crosses the line and hangs below it, or where the writing runs on past the line's end (its round ends rise by
+    # half the pen).
+    start = np.where(run <= 1.5 * pen + 1, top, edge - pen - 1)
+    on_line = np.abs(bottom - edge) <= pen / 2 + 2
+    return joined & (rows >= start) & (rows <= edge + 2) & on_line, pen
 
 
 def _far_from(mask: np.ndarray, strokes: np.ndarray) -> bool:
@@ -357,19 +440,21 @@ def _without_level_lines(mask: np.ndarray, ink: np.ndarray, high: float, bridge:
             thickness = np.percentile(across, 20)
             if thickness > (2 * LINE_CROSSING - 2 if ruling else LINE_CROSSING - 1):
                 continue
+            rimmed = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
             # A stroke crosses a line where the mask runs on across it (further than the line is thick): keep those pixels.
             run = max(LINE_CROSSING, int(thickness) + 4) if ruling else LINE_CROSSING
-            if run not in crossings:
-                crossings[run] = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((run, 1) if horizontal else (1, run), np.uint8))
-            crossing = crossings[run]
-            line = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
-            line &= 1 - crossing
+            line = rimmed & (1 - _crossing(left, run, horizontal, crossings))
             if turned:  # and where a stroke lies along it, ink well above the rule's own is the stroke's
                 line &= (ink <= STROKE_OVER_RULE * float(np.median(ink[piece > 0]))).astype(np.uint8)
             found |= line  # every candidate, ruling or not, is left out when the writing is judged
+            # A thick level line a few degrees off level has steps between its level runs as thick as LINE_CROSSING:
+            # where it runs past the writing at both ends (an underline under a number), they go with it.
+            whole = line
+            if horizontal and not ruling and not turned and thickness >= LINE_CROSSING - 2:
+                whole = rimmed & (1 - _crossing(left, int(thickness) + 4, horizontal, crossings))
             x, y, width, height = stats[k, :4]
             py, px = np.nonzero(labels[y : y + height, x : x + width] == k)  # in its box: full-size scans add up
-            candidates.append(((py + y, px + x), horizontal, line))
+            candidates.append(((py + y, px + x), horizontal, line, whole))
     if not candidates:
         return mask
     # The writing is what lies a few pixels away from every line and holds ink above high (not the weak noise of
@@ -379,17 +464,27 @@ def _without_level_lines(mask: np.ndarray, ink: np.ndarray, high: float, bridge:
         return mask
     points, reach = np.nonzero(writing), cv2.dilate(writing, np.ones((9, 9), np.uint8))
     lines = np.zeros_like(mask)
-    for pixels, horizontal, line in candidates:
-        if _runs_past_or_through(pixels, points, reach, horizontal):
-            lines |= line
+    for pixels, horizontal, line, whole in candidates:
+        verdict = _runs_past_or_through(pixels, points, reach, horizontal)
+        if verdict is not None:
+            lines |= whole if verdict == "past" else line
     return mask & (1 - lines)
 
 
+def _crossing(mask: np.ndarray, run: int, horizontal: bool, cache: dict[int, np.ndarray]) -> np.ndarray:
+    """Where the mask runs on at least `run` px across a level (or upright) line: strokes crossing it. One opening
+    serves every line of a family, so they are kept in cache by run length."""
+    if run not in cache:
+        cache[run] = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((run, 1) if horizontal else (1, run), np.uint8))
+    return cache[run]
+
+
 def _runs_past_or_through(line: tuple[np.ndarray, np.ndarray], writing: tuple[np.ndarray, np.ndarray],
-                          reach: np.ndarray, horizontal: bool) -> bool:
-    """Whether a long straight line runs on past the writing at both ends (ruling, an underline, a page edge) or
-    through it (writing on both sides of it, as ruling crosses a digit), rather than ending in it. line and
-    writing: their pixels' rows and columns; reach: the writing's mask grown by 4 px."""
+                          reach: np.ndarray, horizontal: bool) -> str | None:
+    """How a long straight line lies by the writing: "past" when it runs on past it at both ends (ruling, an
+    underline, a page edge), "through" when it runs through it (writing on both sides of it, as ruling crosses a
+    digit), None when it ends in it. line and writing: their pixels' rows and columns; reach: the writing's mask
+    grown by 4 px."""
     ys, xs = line
     wy, wx = writing
     along, across, w_along, w_across = (xs, ys, wx, wy) if horizontal else (ys, xs, wy, wx)
@@ -398,12 +493,12 @@ def _runs_past_or_through(line: tuple[np.ndarray, np.ndarray], writing: tuple[np
     start, end = touching.min(initial=w_along.min()), touching.max(initial=w_along.max())
     past = LINE_PAST * reach.shape[1 if horizontal else 0]
     if along.min() < start - past and along.max() > end + past:
-        return True
+        return "past"
     beside = (w_along >= along.min()) & (w_along <= along.max())
     if not beside.any():
-        return False
+        return None
     beyond = w_across[beside] > np.polyval(np.polyfit(along, across, 1), w_along[beside])
-    return min(beyond.mean(), 1 - beyond.mean()) >= LINE_THROUGH
+    return "through" if min(beyond.mean(), 1 - beyond.mean()) >= LINE_THROUGH else None
 
 
 def _digit_components(mask: np.ndarray, strong: np.ndarray | None = None) -> np.ndarray | None:

@@ -246,6 +246,37 @@ def test_an_underline_and_a_strike_through_are_left_out(mnist_sample):
         assert np.abs(a - b).mean() < 0.05
 
 
+def test_a_line_drawn_under_a_digit_is_left_out(mnist_sample):
+    """A user's own underline, 1.3 times as wide as the digit in the same pen, too short for the line search
+    across the picture: apart from the digit, and touching it (the digit stands on it). A 6 and a 9 are what
+    people underline to tell them apart."""
+    x, y = mnist_sample
+    for label in (6, 9, 4, 7):
+        digit = x[np.flatnonzero(y == label)[0]]
+        clean = dark_on_light(digit, side=800, at=(200, 250), scale=8)
+        rows, cols = np.nonzero(clean < 128)
+        left, right, bottom = cols.min(), cols.max(), rows.max()
+        reach = int(0.15 * (right - left)) + 20
+        for gap in (25, 0):
+            marked = clean.copy()
+            cv2.line(marked, (left - reach, bottom + gap), (right + reach, bottom + gap + 8), 0, 14, cv2.LINE_AA)
+            a, b = to_model_input(clean), to_model_input(marked)
+            assert b is not None
+            assert np.abs(a - b).mean() < 0.07, (label, gap)  # with the line: 0.13-0.21
+
+
+def test_the_base_of_a_two_is_no_underline():
+    """A 2's base is a level line under the rest of it, running a little past it in a serifed font."""
+    for font in (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX):
+        for pen in (3, 8, 14):
+            page = np.full((500, 500), 255, np.uint8)
+            cv2.putText(page, "2", (120, 400), font, 10, 0, pen, cv2.LINE_AA)
+            x = to_model_input(page)
+            rows = np.flatnonzero((x > 0.5).any(axis=1))
+            base = np.flatnonzero(x[rows[-1] - 1 : rows[-1] + 1].max(axis=0) > 0.5)
+            assert base[-1] - base[0] >= 0.5 * ink_box(x)[1], (font, pen)
+
+
 def test_the_whole_line_of_writing_is_found_with_a_thin_one_beside_a_fat_eight():
     page = np.full((400, 800), 255, np.uint8)
     cv2.line(page, (150, 100), (150, 300), 0, 4, cv2.LINE_AA)  # a fine-pen 1

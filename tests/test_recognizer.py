@@ -162,6 +162,15 @@ def test_a_digit_written_in_a_printed_box_is_read(recognizer, path):
     assert recognizer.read(image).number == path.stem.rsplit("label", 1)[1]
 
 
+@pytest.mark.parametrize("path", sorted((FIXTURES / "underline").glob("*.*")), ids=lambda p: p.stem)
+def test_a_digit_with_a_line_drawn_under_it_is_read(recognizer, path):
+    """benchmarks.wild's underline kind (seed 0): a line in the digit's own pen drawn under it, on a sketchpad
+    (PNG, transparent or white) or photographed. The line joined the digit ("not a digit", a 6 with a base
+    read as nothing, a 0 on a line read 2)."""
+    image = np.asarray(Image.open(path))
+    assert recognizer.read(image).number == path.stem.rsplit("label", 1)[1]
+
+
 @pytest.mark.parametrize("path", sorted((FIXTURES / "tall").glob("*.*")), ids=lambda p: p.stem)
 def test_fine_pen_digits_that_fill_the_picture_are_read_on_the_page(recognizer, path):
     """A fine pen's 1 or 7 filling most of the picture (benchmarks.wild's pen drawing, 1-4% pens, 60-95% of the

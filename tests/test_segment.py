@@ -168,6 +168,19 @@ def test_read_spaced_number(recognizer, mnist_sample):
     assert xs == sorted(xs) and all(d.model_input.shape == (28, 28) for d in reading.digits)
 
 
+def test_read_an_underlined_number(recognizer, mnist_sample):
+    """A line drawn under a whole number, apart from it and touching it, is not read as a digit or a stroke."""
+    ink, _ = line([ink_of(first_of(mnist_sample, d)) for d in (1, 9, 7, 5)], gap=14)
+    rows, cols = np.nonzero(ink > 0.5)
+    for gap in (12, 0):
+        marked = np.pad(ink, ((0, 40), (40, 40)))
+        y = int(rows.max()) + gap
+        cv2.line(marked, (25, y), (marked.shape[1] - 25, y + 6), 1.0, 8, cv2.LINE_AA)
+        reading = recognizer.read(page(marked))
+        assert reading.number == "1975", gap
+        assert max(d.box[1] + d.box[3] for d in reading.digits) < 40 + y + 4  # no box holds the line (at 40 + y +- 4)
+
+
 def test_read_two_stroke_digits_as_one(recognizer, mnist_sample):
     right = 0
     for label in (4, 5, 7):
