@@ -17,7 +17,7 @@ import numpy as np
 from digitcore.images import to_uint8
 from digitcore.paper import MIN_CONTRAST, background, ink_is_dark, paper_noise, percentiles, rim_percentiles
 from digitcore.shapes import holes
-from digitcore.sheet import find_sheet, paper_beyond, rim_differs, same_paper
+from digitcore.sheet import find_sheet, paper_beyond, rim_differs
 
 WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stroke, and everything after is cheap
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) may be ruling or an edge, not a stroke
@@ -143,9 +143,7 @@ def extract_ink(grey: np.ndarray, colour: np.ndarray | None = None) -> tuple[np.
     None when there is no digit. colour: the picture in colour (any size), which tells a shadow from a desk."""
     if min(grey.shape) >= 3:
         grey = cv2.GaussianBlur(grey, (3, 3), 0)  # takes the edge off sensor noise and JPEG ringing
-    sheet = find_sheet(grey, cut_by_level=rim_differs(grey))
-    if sheet is not None and colour is not None and same_paper(colour, sheet):
-        sheet = None  # a shadow's edge across one paper (which the paper's light then follows), or a printed box
+    sheet = find_sheet(grey, colour, cut_by_level=rim_differs(grey))
     if sheet is not None:  # a note or page with the desk around it: the paper is the sheet, the desk is not ink
         found = _ink_on(paper_beyond(grey, sheet), sheet)
         if found is not None:
@@ -265,12 +263,12 @@ def _without_underline(keep: np.ndarray) -> np.ndarray:
     x, y, w, h = cv2.boundingRect(keep)
     if w < 8 or h < UNDERLINE_SMALL:
         return keep
-    box = keep[y : y + h, x : x + w] > 0
-    found = _line_along_bottom(keep[y : y + h, x : x + w])
+    writing = keep[y : y + h, x : x + w]
+    found = _line_along_bottom(writing)
     if found is None:
         return keep
     line, pen = found
-    rest = box & ~line
+    rest = (writing > 0) & ~line
     if pen > 0.25 * h or w < 4 * pen or not rest.any():
         return keep
     ys, xs = np.nonzero(rest)
@@ -441,17 +439,15 @@ def _without_level_lines(mask: np.ndarray, ink: np.ndarray, high: float, bridge:
             if thickness > (2 * LINE_CROSSING - 2 if ruling else LINE_CROSSING - 1):
                 continue
             rimmed = cv2.dilate(piece, np.ones((3, 1) if horizontal else (1, 3), np.uint8))  # with its soft rim
+            if turned:  # where a stroke lies along a turned rule, ink well above the rule's own is the stroke's
+                rimmed &= (ink <= STROKE_OVER_RULE * float(np.median(ink[piece > 0]))).astype(np.uint8)
             # A stroke crosses a line where the mask runs on across it (further than the line is thick): keep those pixels.
-            run = max(LINE_CROSSING, int(thickness) + 4) if ruling else LINE_CROSSING
-            line = rimmed & (1 - _crossing(left, run, horizontal, crossings))
-            if turned:  # and where a stroke lies along it, ink well above the rule's own is the stroke's
-                line &= (ink <= STROKE_OVER_RULE * float(np.median(ink[piece > 0]))).astype(np.uint8)
+            run = max(LINE_CROSSING, int(thickness) + 4)
+            line = rimmed & (1 - _crossing(left, run if ruling else LINE_CROSSING, horizontal, crossings))
             found |= line  # every candidate, ruling or not, is left out when the writing is judged
-            # A thick level line a few degrees off level has steps between its level runs as thick as LINE_CROSSING:
-            # where it runs past the writing at both ends (an underline under a number), they go with it.
-            whole = line
-            if horizontal and not ruling and not turned and thickness >= LINE_CROSSING - 2:
-                whole = rimmed & (1 - _crossing(left, int(thickness) + 4, horizontal, crossings))
+            # A level line running past the writing at both ends goes whole: a thick one a few degrees off level has
+            # steps between its level runs as thick as LINE_CROSSING, which would stay as dashes (an underline's).
+            whole = rimmed & (1 - _crossing(left, run, horizontal, crossings)) if horizontal else line
             x, y, width, height = stats[k, :4]
             py, px = np.nonzero(labels[y : y + height, x : x + width] == k)  # in its box: full-size scans add up
             candidates.append(((py + y, px + x), horizontal, line, whole))

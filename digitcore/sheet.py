@@ -19,12 +19,21 @@ def rim_differs(grey: np.ndarray) -> bool:
     return abs(rim_percentiles(grey)[1] - percentiles(np.ascontiguousarray(middle), (50,))[0]) >= SHEET_CONTRAST
 
 
-def find_sheet(grey: np.ndarray, cut_by_level: bool = True) -> np.ndarray | None:
+def find_sheet(grey: np.ndarray, colour: np.ndarray | None = None, cut_by_level: bool = True) -> np.ndarray | None:
     """uint8 mask of a sheet (sticky note, page) lying on a darker or lighter desk, or None when the picture
     is all paper. A sheet is a solid region with straight sides, 15-85% of the picture, holding the writing.
 
     It is looked for on either side of one grey level (when cut_by_level), then as a region its own sharp edge
-    encloses: light falling off into the corners can leave a light desk there as dark as the note on it."""
+    encloses: light falling off into the corners can leave a light desk there as dark as the note on it. Given
+    the picture in colour (any size), a region with the same paper around it is no sheet (same_paper)."""
+    sheet = _sheet_in_grey(grey, cut_by_level)
+    if sheet is not None and colour is not None and same_paper(colour, sheet):
+        return None  # a shadow's edge across one paper (which the paper's light then follows), or a printed box
+    return sheet
+
+
+def _sheet_in_grey(grey: np.ndarray, cut_by_level: bool) -> np.ndarray | None:
+    """find_sheet's search in the grey picture alone."""
     h, w = grey.shape
     if max(h, w) <= 160:
         return None
