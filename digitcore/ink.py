@@ -23,6 +23,8 @@ WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stro
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) may be ruling or an edge, not a stroke
 LINE_PAST = 0.02  # ... and is, when it runs on this far (of the side) past the writing at both ends,
 LINE_THROUGH = 0.1  # ... or through it: at least this share of the writing beside it lies on its other side
+UPRIGHT_PAST = 0.25  # of the writing's height: how far past it at both ends a lone upright line runs, to be no 1
+END_ZONE = 0.15  # of an upright line's length: writing beside it only this near its ends is a 1's foot or flag
 FIRM = 0.25  # of the ink threshold: the weak level that sheds ruling and edges riding in on the digit
 LINE_CROSSING = 7  # a run of mask this long (working px) across a ruled line is a stroke crossing it
 RULING = 3  # this many long straight lines one way are ruling: thicker ones count (a blurred photo of a grid)
@@ -460,8 +462,14 @@ def _without_level_lines(mask: np.ndarray, ink: np.ndarray, high: float, bridge:
         return mask
     points, reach = np.nonzero(writing), cv2.dilate(writing, np.ones((9, 9), np.uint8))
     lines = np.zeros_like(mask)
-    for pixels, horizontal, line, whole in candidates:
-        verdict = _runs_past_or_through(pixels, points, reach, horizontal)
+    verdicts = [_runs_past_or_through(pixels, points, reach, horizontal) for pixels, horizontal, _, _ in candidates]
+    # Upright lines running past the writing come in families (squared paper), or run far past it (a margin line, a
+    # page's edge). A lone one running a little past it is a tall 1 beside a shorter digit.
+    upright = [i for i, verdict in enumerate(verdicts) if verdict == "past" and not candidates[i][1]]
+    if len(upright) < RULING:
+        for i in upright:
+            verdicts[i] = _runs_past_or_through(candidates[i][0], points, reach, False, UPRIGHT_PAST * np.ptp(points[0]))
+    for (_, _, line, whole), verdict in zip(candidates, verdicts):
         if verdict is not None:
             lines |= whole if verdict == "past" else line
     return mask & (1 - lines)
@@ -476,21 +484,26 @@ def _crossing(mask: np.ndarray, run: int, horizontal: bool, cache: dict[int, np.
 
 
 def _runs_past_or_through(line: tuple[np.ndarray, np.ndarray], writing: tuple[np.ndarray, np.ndarray],
-                          reach: np.ndarray, horizontal: bool) -> str | None:
+                          reach: np.ndarray, horizontal: bool, past: float = 0.0) -> str | None:
     """How a long straight line lies by the writing: "past" when it runs on past it at both ends (ruling, an
     underline, a page edge), "through" when it runs through it (writing on both sides of it, as ruling crosses a
     digit), None when it ends in it. line and writing: their pixels' rows and columns; reach: the writing's mask
-    grown by 4 px."""
+    grown by 4 px. past: how far (px) it must run on past the writing at both ends, if further than LINE_PAST."""
     ys, xs = line
     wy, wx = writing
     along, across, w_along, w_across = (xs, ys, wx, wy) if horizontal else (ys, xs, wy, wx)
     # The writing's extent, with the line's pixels within reach of it: a line ending in a stroke ends there.
     touching = along[reach[ys, xs] > 0]
     start, end = touching.min(initial=w_along.min()), touching.max(initial=w_along.max())
-    past = LINE_PAST * reach.shape[1 if horizontal else 0]
+    past = max(past, LINE_PAST * reach.shape[1 if horizontal else 0])
     if along.min() < start - past and along.max() > end + past:
         return "past"
-    beside = (w_along >= along.min()) & (w_along <= along.max())
+    # An upright line the writing lies all alongside, beside it only near its ends, is the writing's own stem: a 1 on
+    # its foot or over its underline, with its flag. (A rule through the writing has writing beside its length, or
+    # runs on into it from beyond.)
+    stem = not horizontal and w_along.min() >= along.min() - 4 and w_along.max() <= along.max() + 4
+    ends = END_ZONE * (along.max() - along.min()) if stem else 0
+    beside = (w_along >= along.min() + ends) & (w_along <= along.max() - ends)
     if not beside.any():
         return None
     beyond = w_across[beside] > np.polyval(np.polyfit(along, across, 1), w_along[beside])

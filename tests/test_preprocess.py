@@ -235,6 +235,34 @@ def test_long_strokes_that_end_in_the_writing_are_not_taken_for_rules():
     assert len(rows) == rows[-1] - rows[0] + 1, "one stroke, not dashes"
 
 
+@pytest.mark.parametrize("marks", [["foot"], ["underline"], ["flag", "underline"], ["flag", "foot", "underline"]])
+def test_a_tall_one_on_its_foot_or_over_its_underline_is_not_taken_for_a_rule(recognizer, marks):
+    """A 1 drawn the sketchpad's height with a foot, or a line under it (touching when the pen lift is bridged): its
+    stem is an upright line as long as a rule, and the level stroke at its foot lies on both sides of it. That is
+    a stroke ending in another, not a rule through the writing ("not a digit" when the stem was taken out)."""
+    canvas = np.zeros((360, 720, 4), np.uint8)  # the sketchpad: black strokes on transparent, brush 10
+    strokes = {"flag": [(324, 94), (360, 58)], "foot": [(324, 302), (396, 302)], "underline": [(320, 316), (400, 316)]}
+    for stroke in [[(360, 58), (360, 302)]] + [strokes[m] for m in marks]:
+        cv2.polylines(canvas, [np.array(stroke, np.int32)], False, (0, 0, 0, 255), 10, cv2.LINE_AA)
+    x = to_model_input(canvas)
+    assert x is not None and ink_box(x)[0] in (BOX, BOX + 1) and ink_box(x)[1] < BOX / 2, ink_box(x)
+    assert recognizer.predict(canvas).label == 1
+
+
+@pytest.mark.parametrize("number", ["10", "01"])
+@pytest.mark.parametrize("taller", [0.03, 0.08])
+def test_a_tall_one_beside_a_shorter_digit_is_not_taken_for_a_rule(recognizer, number, taller):
+    """A 1 the sketchpad's height beside a 0 a little shorter runs on past it at both ends, as a margin line or a
+    page's edge runs past the writing; but it is one stroke, not one of a family of rules, and runs past by far
+    less than the writing is tall ("01" was read "0")."""
+    canvas = np.zeros((360, 720, 4), np.uint8)
+    one, zero = (420, 250) if number == "01" else (250, 420)
+    cv2.line(canvas, (one, 40), (one, 320), (0, 0, 0, 255), 10, cv2.LINE_AA)
+    squeeze = int(taller * 360)
+    cv2.ellipse(canvas, (zero, 180), (70, 140 - squeeze), 0, 0, 360, (0, 0, 0, 255), 10, cv2.LINE_AA)
+    assert recognizer.read(canvas).number == number
+
+
 def test_an_underline_and_a_strike_through_are_left_out(mnist_sample):
     digit = mnist_sample[0][7]
     clean = dark_on_light(digit, side=600, at=(150, 150), scale=10)
