@@ -235,7 +235,7 @@ def _without_boxes(mask: np.ndarray) -> np.ndarray:
         # Each side as thick as it is inked nearly all along (a thick or blurred line), at least the band.
         rim[: max(b, _leading(rows))] = rim[h - max(b, _leading(rows[::-1])) :] = 1
         rim[:, : max(b, _leading(cols))] = rim[:, w - max(b, _leading(cols[::-1])) :] = 1
-        rim[:, piece[b : h - b].mean(axis=0) >= 0.95] = 1  # dividers run from the top side to the bottom
+        rim[:, _dividers(piece[b : h - b])] = 1
         rim = cv2.dilate(rim, np.ones((3, 3), np.uint8)) > 0
         written = np.count_nonzero(mask[y : y + h, x : x + w][~rim]) >= 0.01 * (w - 2 * b) * (h - 2 * b)
         boxes.append((k, x, y, h, rim, written))
@@ -251,10 +251,36 @@ def _without_boxes(mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _dividers(inside: np.ndarray) -> np.ndarray:
+    """(W,) bool: the columns of a row of boxes (its inside, between its top and bottom sides) that are its upright
+    dividers: bands of columns inked from the top side to the bottom, and no wider than that at most rows. A digit
+    touching both sides also fills a few columns top to bottom, but its strokes are wider than those columns."""
+    full = inside.mean(axis=0) >= 0.95
+    # Two boxes' sides a pixel or two apart are one divider: the gap between them is inked at some rows.
+    full = cv2.morphologyEx(full.astype(np.uint8)[None], cv2.MORPH_CLOSE, np.ones((1, 3), np.uint8))[0] > 0
+    edges = np.flatnonzero(np.diff(np.r_[0, full.astype(np.int8), 0]))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        middle = (start + stop) // 2
+        # Each row's run of ink through the band's middle column: as wide as the band for a straight upright line.
+        run = _leading_run(inside[:, middle::-1]) + _leading_run(inside[:, middle:]) - 1
+        if np.median(np.where(inside[:, middle], run, 0)) > stop - start + 2:
+            full[start:stop] = False
+    return full
+
+
+def _leading_run(rows: np.ndarray) -> np.ndarray:
+    """(H,) how many pixels each row of a bool array holds before its first blank one."""
+    return np.where(rows.all(axis=1), rows.shape[1], rows.argmin(axis=1))
+
+
 def _leading(coverage: np.ndarray) -> int:
-    """How many rows (or columns) from a box's edge in, up to a quarter of it, are inked at least 80% across."""
+    """How many rows (or columns) from a box's edge in, up to a quarter of it, are inked at least 80% across, after
+    up to two rows of the side's blurred rim."""
     inked = coverage[: len(coverage) // 4] >= 0.8
-    return int(inked.argmin()) if not inked.all() else len(inked)
+    first = int(inked[:3].argmax())
+    if not inked[first:].any():
+        return 0
+    return first + (int(inked[first:].argmin()) if not inked[first:].all() else len(inked) - first)
 
 
 def _without_underline(keep: np.ndarray) -> np.ndarray:
