@@ -1,6 +1,6 @@
 """The "wild pictures" benchmark: how digitcore reads what users actually hand it.
 
-Thirteen kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
+Fourteen kinds of picture are generated in memory with a fixed seed (only MNIST's *test* split is used):
   sketch  a Gradio sketchpad value: black strokes on a transparent or opaque white RGBA canvas
   photo   a phone photo of ink on tinted, unevenly lit paper: noisy, blurred, JPEG-compressed
   scan    handwriting from other sources: MNIST on a large white page, scikit-learn's 8x8 digits
@@ -19,6 +19,8 @@ Thirteen kinds of picture are generated in memory with a fixed seed (only MNIST'
           the digit's height away from it
   underline  a digit with a line drawn under it in the same pen (to set a 6 apart from a 9, or for emphasis),
           1.1-1.8 times its width, a little tilted and bowed, apart from it or touching; sketched or photographed
+  perspective  a lined or squared page filling the photo, taken at an angle: each corner of the frame 0-6% of the
+          page's side off square, so its rules converge, each tilted a few degrees its own way
 The renderers are in benchmarks/render.py.
 Each kind is scored through Recognizer.predict (one digit, /predict: the "digitcore" column), through
 Recognizer.read (the number the page shows: "page") and, side by side, through the original approach
@@ -47,7 +49,8 @@ from benchmarks.render import (
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter would bury the table
 
-KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight", "askew", "shadow", "box", "underline")
+KINDS = ("sketch", "photo", "scan", "empty", "pen", "faint", "ruled", "desk", "tight", "askew", "shadow", "box", "underline",
+         "perspective")
 # Pen widths as fractions of the digit's height; the pen kind's picture i uses band i % 6.
 PEN_BANDS = ((0.01, 0.05), (0.05, 0.10), (0.10, 0.15), (0.15, 0.20), (0.20, 0.25), (0.25, 0.30))
 NOTE_TINTS = ((252, 236, 130), (250, 190, 200), (180, 225, 250), (245, 245, 240), (246, 237, 214))
@@ -251,6 +254,19 @@ def make_askew(rng: np.random.Generator, digits: Digits) -> Item:
     return camera(scene * lighting((h, w), rng), rng), label
 
 
+def make_perspective(rng: np.random.Generator, digits: Digits) -> Item:
+    """A lined or squared page filling the photo, taken at an angle: the frame shows a four-sided part of a larger
+    page, each corner up to 6% of its side off square, so the rules converge."""
+    h, w = photo_size(rng)
+    big = (int(1.3 * h), int(1.3 * w))
+    page, label = ruled_page(rng, digits, big, rng.uniform(0.2, 0.45), squared=0.5, margin=0.25)
+    square = np.float32([[0.12, 0.12], [0.88, 0.12], [0.88, 0.88], [0.12, 0.88]])
+    seen = (square + rng.uniform(-0.06, 0.06, (4, 2))).astype(np.float32) * np.float32([big[1], big[0]])
+    frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    scene = cv2.warpPerspective(page, cv2.getPerspectiveTransform(seen, frame), (w, h), flags=cv2.INTER_LINEAR)
+    return camera(scene * lighting((h, w), rng), rng), label
+
+
 def make_box(rng: np.random.Generator, digits: Digits) -> Item:
     """A phone photo of a digit written in a printed box (a form's field), RGB uint8."""
     h, w = photo_size(rng)
@@ -321,6 +337,7 @@ MAKERS: dict[str, Callable[[np.random.Generator, Digits], Item]] = {
     "shadow": lambda rng, digits: make_photo(rng, digits, shadow=True),
     "box": make_box,
     "underline": make_underline,
+    "perspective": make_perspective,
 }
 
 
@@ -417,7 +434,7 @@ def save_set(folder: Path, kind: str, items: list[Item]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i, (picture, label) in enumerate(items):
         # Photos are JPEGs already; re-saving at quality 95 changes them by a grey level or two. All else is lossless.
-        suffix = "jpg" if kind in ("photo", "faint", "ruled", "desk") else "png"
+        suffix = "jpg" if kind in ("photo", "faint", "ruled", "desk", "perspective") else "png"
         Image.fromarray(picture).save(folder / f"{kind}_{i:04d}_label{label}.{suffix}", quality=95)
 
 

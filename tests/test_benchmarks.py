@@ -7,7 +7,7 @@ from benchmarks.latency import photo_rgb, sketch_rgba
 
 
 def test_wild_sets_are_repeatable_and_shaped_like_user_pictures():
-    for kind in ("sketch", "photo", "scan", "empty"):
+    for kind in ("sketch", "photo", "scan", "empty", "perspective"):
         a = wild.make_set(kind, n=4, seed=3, data_path=FIXTURES / "mnist_tiny.npz")
         b = wild.make_set(kind, n=4, seed=3, data_path=FIXTURES / "mnist_tiny.npz")
         assert len(a) == 4
