@@ -277,10 +277,11 @@ def _leading(coverage: np.ndarray) -> int:
     """How many rows (or columns) from a box's edge in, up to a quarter of it, are inked at least 80% across, after
     up to two rows of the side's blurred rim."""
     inked = coverage[: len(coverage) // 4] >= 0.8
-    first = int(inked[:3].argmax())
-    if not inked[first:].any():
+    start = np.flatnonzero(inked[:3])
+    if len(start) == 0:
         return 0
-    return first + (int(inked[first:].argmin()) if not inked[first:].all() else len(inked) - first)
+    band = inked[start[0] :]
+    return int(start[0]) + (int(band.argmin()) if not band.all() else len(band))
 
 
 def _without_underline(keep: np.ndarray) -> np.ndarray:
