@@ -286,9 +286,9 @@ def _leading(coverage: np.ndarray) -> int:
 
 def _without_underline(keep: np.ndarray) -> np.ndarray:
     """The writing without a line drawn under it (to set a 6 apart from a 9, or a number apart): a thin, nearly
-    level, straight stroke along the bottom of every column of the writing, running on past the rest at both
-    ends by half a stroke's width; by UNDERLINE_PAST of the rest's width and a stroke's width when that is one
-    digit meeting the line at its left, as a 2 meets its base."""
+    level, straight stroke along the bottom of every column of the writing, running on past the rest by half a
+    stroke's width, at both ends under one digit, at one end under a number; by UNDERLINE_PAST of the rest's width
+    and a stroke's width when that is one digit meeting the line at its left, as a 2 meets its base."""
     x, y, w, h = cv2.boundingRect(keep)
     if w < 8 or h < UNDERLINE_SMALL:
         return keep
@@ -310,7 +310,10 @@ def _without_underline(keep: np.ndarray) -> np.ndarray:
     alone = width < UNDERLINE_NUMBER * (ys.max() - ys.min() + 1)  # one digit over the line, not a number
     foot = max(UNDERLINE_FOOT * width, 1.5 * pen)  # a fat pen's diagonal meets the base over more of it
     base_of_a_2 = alone and len(meets) > 0 and meets[-1] - xs.min() < foot
-    if min(xs.min(), w - 1 - xs.max()) < (max(UNDERLINE_PAST * width, pen) if base_of_a_2 else max(2.0, pen / 2)):
+    # Under a number the line need run on past it at one end only: people stop it under the last digit. (Digits
+    # touching along one base, as in a hurried "222", end with it at both ends.)
+    margins = sorted((xs.min(), w - 1 - xs.max()))
+    if (margins[0] if alone else margins[1]) < (max(UNDERLINE_PAST * width, pen) if base_of_a_2 else max(2.0, pen / 2)):
         return keep
     out = keep.copy()
     out[y : y + h, x : x + w][line] = 0

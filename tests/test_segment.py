@@ -181,6 +181,18 @@ def test_read_an_underlined_number(recognizer, mnist_sample):
         assert max(d.box[1] + d.box[3] for d in reading.digits) < 40 + y + 4  # no box holds the line (at 40 + y +- 4)
 
 
+def test_read_a_number_underlined_to_its_last_digit(recognizer, mnist_sample):
+    """People often stop the line under the last digit, or start it under the first: under a number it need run on
+    past the writing at one end only (a digit's own base ends with it at both)."""
+    ink, _ = line([ink_of(first_of(mnist_sample, d)) for d in (4, 7, 1, 8)], gap=14)
+    rows, cols = np.nonzero(ink > 0.5)
+    for start, stop in ((15, 40 + int(cols.max())), (40 + int(cols.min()), 40 + int(cols.max()) + 25)):
+        marked = np.pad(ink, ((0, 40), (40, 40)))
+        y = int(rows.max())
+        cv2.line(marked, (start, y), (stop, y + 4), 1.0, 8, cv2.LINE_AA)
+        assert recognizer.read(page(marked)).number == "4718", (start, stop)
+
+
 def test_read_two_stroke_digits_as_one(recognizer, mnist_sample):
     right = 0
     for label in (4, 5, 7):
