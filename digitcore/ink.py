@@ -23,6 +23,7 @@ WORK_SIDE = 256  # larger pictures are shrunk to this first: enough for any stro
 LINE_SPAN = 0.6  # a straight line this long (of the picture's side) may be ruling or an edge, not a stroke
 LINE_PAST = 0.02  # ... and is, when it runs on this far (of the side) past the writing at both ends,
 LINE_THROUGH = 0.1  # ... or through it: at least this share of the writing beside it lies on its other side
+REACH = 4  # px: a line's pixels this near the writing touch it
 UPRIGHT_PAST = 0.25  # of the writing's height: a lone upright line running this far past it at both ends is a rule
 END_ZONE = 0.15  # of an upright line's length: writing beside it only this near its ends is a 1's foot or flag
 FIRM = 0.25  # of the ink threshold: the weak level that sheds ruling and edges riding in on the digit
@@ -479,7 +480,7 @@ def _without_level_lines(mask: np.ndarray, ink: np.ndarray, high: float, bridge:
             found |= line  # every candidate, ruling or not, is left out when the writing is judged
             # A level line running past the writing at both ends goes whole: a thick one a few degrees off level has
             # steps between its level runs as thick as LINE_CROSSING, which would stay as dashes (an underline's).
-            whole = rimmed & (1 - _crossing(left, run, horizontal, crossings)) if horizontal else line
+            whole = rimmed & (1 - _crossing(left, run, horizontal, crossings)) if horizontal and not ruling else line
             x, y, width, height = stats[k, :4]
             py, px = np.nonzero(labels[y : y + height, x : x + width] == k)  # in its box: full-size scans add up
             candidates.append(((py + y, px + x), horizontal, line, whole))
@@ -490,7 +491,7 @@ def _without_level_lines(mask: np.ndarray, ink: np.ndarray, high: float, bridge:
     writing = _digit_components(_hysteresis(mask & (1 - cv2.dilate(found, np.ones((7, 7), np.uint8))), ink, high))
     if writing is None:
         return mask
-    points, reach = np.nonzero(writing), cv2.dilate(writing, np.ones((9, 9), np.uint8))
+    points, reach = np.nonzero(writing), cv2.dilate(writing, np.ones((2 * REACH + 1,) * 2, np.uint8))
     lines = np.zeros_like(mask)
     verdicts = [_runs_past_or_through(pixels, points, reach, horizontal) for pixels, horizontal, _, _ in candidates]
     # Upright lines running past the writing come in families (squared paper), or run far past it (a margin line, a
@@ -518,7 +519,7 @@ def _runs_past_or_through(line: tuple[np.ndarray, np.ndarray], writing: tuple[np
     """How a long straight line lies by the writing: "past" when it runs on past it at both ends (ruling, an
     underline, a page edge), "through" when it runs through it (writing on both sides of it, as ruling crosses a
     digit), None when it ends in it. line and writing: their pixels' rows and columns; reach: the writing's mask
-    grown by 4 px. past: how far (px) it must run on past the writing at both ends, if further than LINE_PAST."""
+    grown by REACH px. past: how far (px) it must run on past the writing at both ends, if further than LINE_PAST."""
     ys, xs = line
     wy, wx = writing
     along, across, w_along, w_across = (xs, ys, wx, wy) if horizontal else (ys, xs, wy, wx)
@@ -531,7 +532,7 @@ def _runs_past_or_through(line: tuple[np.ndarray, np.ndarray], writing: tuple[np
     # An upright line the writing lies all alongside, beside it only near its ends, is the writing's own stem: a 1 on
     # its foot or over its underline, with its flag. (A rule through the writing has writing beside its length, or
     # runs on into it from beyond.)
-    stem = not horizontal and w_along.min() >= along.min() - 4 and w_along.max() <= along.max() + 4
+    stem = not horizontal and w_along.min() >= along.min() - REACH and w_along.max() <= along.max() + REACH
     ends = END_ZONE * (along.max() - along.min()) if stem else 0
     beside = (w_along >= along.min() + ends) & (w_along <= along.max() - ends)
     if not beside.any():
